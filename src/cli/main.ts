@@ -1,0 +1,92 @@
+// The command line: commander collects flags, options.ts checks them, run.ts does the work.
+import { Command, CommanderError, Option } from 'commander';
+import { createDefaultVerifier } from '../index.js';
+import { EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, isKnownError, UsageError } from '../errors.js';
+import { runOptionsFrom, type RawFlags } from './options.js';
+import { runList, type Streams } from './run.js';
+
+const EXAMPLES = `
+Examples:
+  email-verify list.csv                       writes list.valid.csv, .risky.csv, .invalid.csv, .unknown.csv
+  email-verify list.xlsx --out-dir cleaned    reads the first sheet, writes into ./cleaned
+  cut -d, -f3 users.csv | email-verify - --format csv --only valid
+  email-verify list.csv --estimate            what a paid service would charge, before any network work
+  email-verify check someone@example.com      one address, as JSON
+
+Exit codes: 0 finished, 1 failed while running, 2 bad usage or unreadable input.`;
+
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+function addVerifyFlags(command: Command): Command {
+  return command
+    .option('--concurrency <n>', 'addresses verified at once (default 20)')
+    .option('--per-domain <n>', 'addresses verified at once per domain (default 2)')
+    .option('--timeout <duration>', 'timeout for each network step: 30s, 500ms, 2m (default 30s)')
+    .option('--helo <name>', 'the name given in EHLO (default: this machine\'s host name)')
+    .option('--from <address>', 'MAIL FROM address when a server refuses the null sender')
+    .option('--smtp-port <port>', 'SMTP port of the mail hosts (default 25)')
+    .option('--dns-server <host[:port]>', 'DNS server to ask (repeatable; default: the system\'s)', collect)
+    .option('--no-color', 'no colours in the output (NO_COLOR is honoured too)');
+}
+
+export async function main(argv: string[], streams: Streams, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  const program = new Command('email-verify');
+  program
+    .description('Verify email addresses on your own machine: syntax, DNS/MX, SMTP and catch-all checks.')
+    .argument('[input]', 'CSV, TSV, TXT or XLSX file; "-" or a pipe for standard input')
+    .option('-o, --out-dir <dir>', 'where the split CSVs go (default: beside the input)')
+    .option('--stdout', 'write records to standard output instead of files')
+    .addOption(new Option('--format <format>', 'record format on standard output').choices(['ndjson', 'csv']))
+    .option('--only <results>', 'with records on standard output: only these results, e.g. valid,risky')
+    .option('--column <name|n>', 'the column holding the addresses (header name or number from 1)')
+    .option('--sheet <name|n>', 'XLSX: the sheet to read (default: the first)')
+    .option('--summary-json <file>', 'also write the summary as JSON')
+    .option('--estimate', 'print the maximum credit cost from syntax and dedup alone, then stop')
+    .option('--offline', 'only the checks that need no network; the rest is unknown')
+    .option('--credit-price <usd>', 'price of one credit at a paid service (default 0.001)')
+    .option('-q, --quiet', 'no progress and no summary table')
+    .addHelpText('after', EXAMPLES)
+    .showHelpAfterError('(run email-verify --help for usage)')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => streams.stdout.write(s),
+      writeErr: (s) => streams.stderr.write(s),
+    });
+  addVerifyFlags(program);
+
+  let exitCode = EXIT_OK;
+  program.action(async (input: string | undefined, flags: RawFlags) => {
+    const stdinPiped = !streams.stdin.isTTY;
+    const path = input ?? (stdinPiped ? '-' : undefined);
+    if (path === undefined) throw new UsageError('no input given: name a file, or pipe addresses in (email-verify --help)');
+    await runList(path, runOptionsFrom(flags, env), streams);
+  });
+
+  addVerifyFlags(
+    program
+      .command('check')
+      .description('verify one address and print its result as JSON')
+      .argument('<email>', 'the address to verify'),
+  ).action(async (email: string, _flags: RawFlags, command: Command) => {
+    // The list command shares these flags, so commander may have filed them under the parent.
+    const options = runOptionsFrom(command.optsWithGlobals<RawFlags>(), env);
+    const result = await createDefaultVerifier(options.verify).verify(email);
+    streams.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version exit 0; everything else commander refuses is a usage error.
+      exitCode = error.exitCode === 0 ? EXIT_OK : EXIT_USAGE;
+    } else if (isKnownError(error)) {
+      streams.stderr.write(`email-verify: ${error.message}\n`);
+      exitCode = error.exitCode;
+    } else {
+      streams.stderr.write(`email-verify: unexpected error\n${(error as Error).stack ?? String(error)}\n`);
+      exitCode = EXIT_RUNTIME;
+    }
+  }
+  return exitCode;
+}

@@ -1,0 +1,127 @@
+// Flags -> one typed options object. Commander only collects strings; all checking is here.
+import { hostname } from 'node:os';
+import { resolveOptions, parseDuration, type VerifyOptions } from '../core/options.js';
+import { RESULT_CATEGORIES, type ResultCategory } from '../core/types.js';
+import type { RecordFormat } from '../io/write.js';
+import { UsageError } from '../errors.js';
+
+/** The flags as commander hands them over. */
+export interface RawFlags {
+  outDir?: string;
+  stdout?: boolean;
+  format?: string;
+  only?: string;
+  column?: string;
+  sheet?: string;
+  summaryJson?: string;
+  estimate?: boolean;
+  offline?: boolean;
+  concurrency?: string;
+  perDomain?: string;
+  timeout?: string;
+  helo?: string;
+  from?: string;
+  smtpPort?: string;
+  dnsServer?: string[];
+  creditPrice?: string;
+  quiet?: boolean;
+  color?: boolean;
+}
+
+export interface RunOptions {
+  verify: VerifyOptions;
+  outDir?: string;
+  stdout: boolean;
+  format: RecordFormat;
+  only?: Set<ResultCategory>;
+  column?: string;
+  sheet?: string;
+  summaryJson?: string;
+  estimate: boolean;
+  creditPrice: number;
+  quiet: boolean;
+  color: boolean;
+}
+
+function positiveInteger(flag: string, value: string | undefined, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > max) {
+    throw new UsageError(`${flag} ${value}: expected a whole number from 1 to ${max}`);
+  }
+  return n;
+}
+
+function duration(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const ms = parseDuration(value);
+  if (!Number.isFinite(ms) || ms <= 0) {
+    throw new UsageError(`${flag} ${value}: expected a duration such as 30s, 500ms, 5m or a number of seconds`);
+  }
+  return ms;
+}
+
+function dnsServer(value: string): string {
+  // host, host:port, IPv6 or [IPv6]:port; node:dns validates the address itself.
+  if (!/^[\w.:[\]-]+$/.test(value)) throw new UsageError(`--dns-server ${value}: expected host or host:port`);
+  return value;
+}
+
+/** The machine's name for EHLO; a bare host name is still better than a provider's name. */
+function defaultHelo(): string {
+  const name = hostname();
+  return /^[a-z0-9.-]+$/i.test(name) && name !== '' ? name : 'localhost';
+}
+
+export function runOptionsFrom(flags: RawFlags, env: NodeJS.ProcessEnv): RunOptions {
+  const format = (flags.format ?? 'ndjson').toLowerCase();
+  if (format !== 'csv' && format !== 'ndjson') throw new UsageError(`--format ${flags.format}: expected csv or ndjson`);
+
+  let only: Set<ResultCategory> | undefined;
+  if (flags.only !== undefined) {
+    const wanted = flags.only.split(',').map((s) => s.trim()).filter(Boolean);
+    const bad = wanted.filter((w) => !(RESULT_CATEGORIES as readonly string[]).includes(w));
+    if (bad.length > 0 || wanted.length === 0) {
+      throw new UsageError(`--only ${flags.only}: expected a comma-separated list of ${RESULT_CATEGORIES.join(', ')}`);
+    }
+    only = new Set(wanted as ResultCategory[]);
+    // "valid" on its own is what people mean by "the good ones": role inboxes are valid too.
+    if (only.has('valid')) only.add('valid_role_based');
+  }
+
+  const creditPrice = flags.creditPrice === undefined ? 0.001 : Number(flags.creditPrice);
+  if (!Number.isFinite(creditPrice) || creditPrice < 0) {
+    throw new UsageError(`--credit-price ${flags.creditPrice}: expected a price in USD such as 0.001`);
+  }
+
+  const from = flags.from;
+  if (from !== undefined && !/^[^\s<>@]+@[^\s<>@]+$/.test(from)) {
+    throw new UsageError(`--from ${from}: expected an address such as verify@yourdomain.example`);
+  }
+
+  const verify = resolveOptions({
+    concurrency: positiveInteger('--concurrency', flags.concurrency, 1000),
+    perDomainConcurrency: positiveInteger('--per-domain', flags.perDomain, 100),
+    timeoutMs: duration('--timeout', flags.timeout),
+    smtpPort: positiveInteger('--smtp-port', flags.smtpPort, 65535),
+    dnsServers: (flags.dnsServer ?? []).map(dnsServer),
+    helo: flags.helo ?? defaultHelo(),
+    from,
+    offline: flags.offline ?? false,
+  });
+
+  return {
+    verify,
+    outDir: flags.outDir,
+    stdout: flags.stdout ?? false,
+    format,
+    only,
+    column: flags.column,
+    sheet: flags.sheet,
+    summaryJson: flags.summaryJson,
+    estimate: flags.estimate ?? false,
+    creditPrice,
+    quiet: flags.quiet ?? false,
+    color: (flags.color ?? true) && !env.NO_COLOR,
+  };
+}

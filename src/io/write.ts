@@ -1,0 +1,123 @@
+// Writers: the four split CSVs (each appears complete or not at all) and records on a stream.
+import { once } from 'node:events';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { basename, extname, join } from 'node:path';
+import { stringify } from 'csv-stringify/sync';
+import { OUTPUT_BUCKETS, RESULT_FIELDS, type OutputBucket, type RowResult } from '../core/types.js';
+import { RunError } from '../errors.js';
+
+/** Result column names, prefixed `verify_` where the input already has that name (any case). */
+export function resultColumnNames(inputHeader: string[]): string[] {
+  const taken = new Set(inputHeader.map((h) => h.toLowerCase()));
+  return RESULT_FIELDS.map((field) => (taken.has(field) ? `verify_${field}` : field));
+}
+
+function resultCells(result: RowResult): string[] {
+  return RESULT_FIELDS.map((field) => String(result[field]));
+}
+
+/** The record for one row as JSON: the input's own columns, then the result fields. */
+export function jsonRecord(header: string[], resultNames: string[], cells: string[], result: RowResult): Record<string, unknown> {
+  const record: Record<string, unknown> = {};
+  header.forEach((name, i) => {
+    record[name] = cells[i] ?? '';
+  });
+  RESULT_FIELDS.forEach((field, i) => {
+    record[resultNames[i] ?? field] = result[field];
+  });
+  return record;
+}
+
+async function writeText(stream: NodeJS.WritableStream, text: string): Promise<void> {
+  if (!stream.write(text)) await once(stream as WriteStream, 'drain');
+}
+
+/** The base of the output names: list.csv -> list; "-" -> stdin. */
+export function outputBaseName(inputPath: string): string {
+  if (inputPath === '-') return 'stdin';
+  const name = basename(inputPath);
+  return name.slice(0, name.length - extname(name).length) || name;
+}
+
+export interface SplitWriter {
+  readonly paths: Record<OutputBucket, string>;
+  write(bucket: OutputBucket, cells: string[], result: RowResult): Promise<void>;
+  /** Renames the finished files into place. */
+  commit(): Promise<void>;
+  /** Removes the partial files. */
+  abort(): Promise<void>;
+}
+
+/** Opens `<base>.valid.csv` … `<base>.unknown.csv` in outDir, written under temporary names. */
+export async function openSplitWriter(outDir: string, base: string, header: string[]): Promise<SplitWriter> {
+  try {
+    await mkdir(outDir, { recursive: true });
+  } catch (error) {
+    throw new RunError(`${outDir}: cannot create the output folder (${(error as Error).message}); choose another --out-dir`);
+  }
+  const columns = [...header, ...resultColumnNames(header)];
+  const headerLine = stringify([columns]);
+  const paths = {} as Record<OutputBucket, string>;
+  const temps = {} as Record<OutputBucket, string>;
+  const streams = {} as Record<OutputBucket, WriteStream>;
+  for (const bucket of OUTPUT_BUCKETS) {
+    paths[bucket] = join(outDir, `${base}.${bucket}.csv`);
+    temps[bucket] = join(outDir, `.${base}.${bucket}.csv.${process.pid}.tmp`);
+    streams[bucket] = createWriteStream(temps[bucket]);
+  }
+  try {
+    await Promise.all(OUTPUT_BUCKETS.map((b) => once(streams[b], 'open')));
+  } catch (error) {
+    await Promise.all(OUTPUT_BUCKETS.map((b) => rm(temps[b], { force: true })));
+    throw new RunError(`${outDir}: cannot write there (${(error as Error).message}); choose another --out-dir`);
+  }
+  for (const bucket of OUTPUT_BUCKETS) streams[bucket].write(headerLine);
+
+  const closeAll = () =>
+    Promise.all(
+      OUTPUT_BUCKETS.map((b) =>
+        streams[b].closed ? undefined : new Promise<void>((resolve, reject) => streams[b].end((e?: Error | null) => (e ? reject(e) : resolve()))),
+      ),
+    );
+
+  return {
+    paths,
+    async write(bucket, cells, result) {
+      await writeText(streams[bucket], stringify([[...cells, ...resultCells(result)]]));
+    },
+    async commit() {
+      await closeAll();
+      for (const bucket of OUTPUT_BUCKETS) await rename(temps[bucket], paths[bucket]);
+    },
+    async abort() {
+      await closeAll().catch(() => undefined);
+      await Promise.all(OUTPUT_BUCKETS.map((b) => rm(temps[b], { force: true })));
+    },
+  };
+}
+
+export type RecordFormat = 'csv' | 'ndjson';
+
+/** Writes one record per row to a stream (stdout), as soon as each is decided. */
+export function recordWriter(
+  out: NodeJS.WritableStream,
+  format: RecordFormat,
+  header: string[],
+): { write(cells: string[], result: RowResult): Promise<void> } {
+  const names = resultColumnNames(header);
+  let started = false;
+  return {
+    async write(cells, result) {
+      if (format === 'ndjson') {
+        await writeText(out, `${JSON.stringify(jsonRecord(header, names, cells, result))}\n`);
+        return;
+      }
+      if (!started) {
+        started = true;
+        await writeText(out, stringify([[...header, ...names]]));
+      }
+      await writeText(out, stringify([[...cells, ...resultCells(result)]]));
+    },
+  };
+}

@@ -1,0 +1,42 @@
+// The summary as a table for people.
+import { Chalk } from 'chalk';
+import Table from 'cli-table3';
+import { RESULT_CATEGORIES, type ResultCategory } from '../core/types.js';
+import type { CreditEstimate, Summary } from './summary.js';
+
+const percent = (part: number, whole: number): string => (whole === 0 ? '0.0%' : `${((part * 100) / whole).toFixed(1)}%`);
+const usd = (n: number): string => `$${n.toFixed(n < 1 ? 4 : 2)}`;
+
+export function renderSummary(summary: Summary, options: { color: boolean }): string {
+  const chalk = new Chalk({ level: options.color ? 1 : 0 });
+  const paint: Record<ResultCategory, (s: string) => string> = {
+    valid: chalk.green,
+    valid_role_based: chalk.green,
+    risky: chalk.yellow,
+    invalid: chalk.red,
+    unknown: chalk.gray,
+  };
+  const style = { head: options.color ? ['cyan'] : [], border: options.color ? ['gray'] : [] };
+  const results = new Table({ head: ['result', 'rows', 'share'], style, colAligns: ['left', 'right', 'right'] });
+  for (const category of RESULT_CATEGORIES) {
+    const count = summary.counts[category];
+    results.push([paint[category](category), String(count), percent(count, summary.total)]);
+  }
+  results.push(['total rows', String(summary.total), '100.0%']);
+  results.push(['duplicates', String(summary.duplicates), percent(summary.duplicates, summary.total)]);
+  const seconds = summary.elapsed_ms / 1000;
+  const timing = `${summary.unique} unique addresses in ${seconds.toFixed(1)} s (${summary.addresses_per_second} addresses/s)`;
+  return [results.toString(), timing, renderCredits(summary.credits, options)].join('\n');
+}
+
+export function renderCredits(credits: CreditEstimate, options: { color: boolean }): string {
+  const style = { head: options.color ? ['cyan'] : [], border: options.color ? ['gray'] : [] };
+  const table = new Table({ head: ['credit estimate', `at ${usd(credits.credit_price)} per credit`], style, colAligns: ['left', 'right'] });
+  table.push(
+    ['pay-per-valid service', `${credits.credits_charged} credits = ${usd(credits.pay_per_valid_cost)}`],
+    ['pay-per-address service', usd(credits.pay_per_address_cost)],
+    ['saved by dedup', usd(credits.dedup_saved)],
+    ['email-verify', usd(0)],
+  );
+  return table.toString();
+}

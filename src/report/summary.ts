@@ -1,0 +1,69 @@
+// The run's summary and the credit estimate. Pure: the CLI renders it.
+import { RESULT_CATEGORIES, type ResultCategory, type RowResult } from '../core/types.js';
+
+export interface CreditEstimate {
+  currency: 'USD';
+  credit_price: number;
+  /** Credits a pay-per-valid service charges (valid personal addresses, each once). */
+  credits_charged: number;
+  pay_per_valid_cost: number;
+  /** What a service charging every submitted row would ask. */
+  pay_per_address_cost: number;
+  /** What verifying each repeated address once saved at pay-per-address pricing. */
+  dedup_saved: number;
+}
+
+export interface Summary {
+  total: number;
+  unique: number;
+  duplicates: number;
+  counts: Record<ResultCategory, number>;
+  elapsed_ms: number;
+  addresses_per_second: number;
+  credits: CreditEstimate;
+}
+
+export interface SummaryBuilder {
+  add(result: RowResult): void;
+  finish(elapsedMs: number): Summary;
+}
+
+const round = (n: number, digits = 4): number => Number(n.toFixed(digits));
+
+export function estimateCredits(total: number, unique: number, charged: number, price: number): CreditEstimate {
+  return {
+    currency: 'USD',
+    credit_price: price,
+    credits_charged: charged,
+    pay_per_valid_cost: round(charged * price),
+    pay_per_address_cost: round(total * price),
+    dedup_saved: round((total - unique) * price),
+  };
+}
+
+export function createSummary(creditPrice: number): SummaryBuilder {
+  const counts = Object.fromEntries(RESULT_CATEGORIES.map((c) => [c, 0])) as Record<ResultCategory, number>;
+  let total = 0;
+  let duplicates = 0;
+  let charged = 0;
+  return {
+    add(result) {
+      total += 1;
+      counts[result.result] += 1;
+      if (result.duplicate) duplicates += 1;
+      else charged += result.credits_charged;
+    },
+    finish(elapsedMs) {
+      const unique = total - duplicates;
+      return {
+        total,
+        unique,
+        duplicates,
+        counts: { ...counts },
+        elapsed_ms: Math.round(elapsedMs),
+        addresses_per_second: elapsedMs > 0 ? round((unique * 1000) / elapsedMs, 1) : 0,
+        credits: estimateCredits(total, unique, charged, creditPrice),
+      };
+    },
+  };
+}

@@ -1,0 +1,191 @@
+// The built bin on fixture files: which row landed in which file with which result.
+import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'csv-parse/sync';
+import ExcelJS from 'exceljs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEMO_NETWORK } from '../support/demo-network.js';
+import { runCli } from '../support/cli.js';
+import { startSimNet, type SimNet } from '../support/simnet.js';
+
+let net: SimNet;
+let work: string;
+let networkFlags: string[];
+
+beforeAll(async () => {
+  net = await startSimNet(DEMO_NETWORK);
+  work = await mkdtemp(join(tmpdir(), 'email-verify-cli-'));
+  networkFlags = ['--dns-server', net.dnsServer, '--smtp-port', String(net.smtpPort), '--timeout', '3s', '--helo', 'verifier.test'];
+});
+afterAll(async () => {
+  await net.close();
+  await rm(work, { recursive: true, force: true });
+});
+
+type Row = Record<string, string>;
+async function readSplit(dir: string, base: string): Promise<Record<string, Row[]>> {
+  const out: Record<string, Row[]> = {};
+  for (const bucket of ['valid', 'risky', 'invalid', 'unknown']) {
+    out[bucket] = parse(await readFile(join(dir, `${base}.${bucket}.csv`), 'utf8'), { columns: true, bom: true }) as Row[];
+  }
+  return out;
+}
+const bucketOfEmail = (split: Record<string, Row[]>, column: string, value: string): string | undefined =>
+  Object.keys(split).find((b) => split[b]!.some((r) => r[column] === value));
+
+describe('email-verify <file>', () => {
+  it('splits the sample CSV into four files, every row exactly once, with its own columns first', async () => {
+    const out = join(work, 'sample');
+    const run = await runCli(['fixtures/sample.csv', '--out-dir', out, ...networkFlags]);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const split = await readSplit(out, 'sample');
+    const all = Object.values(split).flat();
+    expect(all).toHaveLength(21);
+    expect(Object.keys(split.valid![0]!).slice(0, 6)).toEqual(['name', 'email', 'company', 'note', 'verify_email', 'result']);
+    expect(bucketOfEmail(split, 'verify_email', 'alice@acme.example')).toBe('valid');
+    expect(bucketOfEmail(split, 'verify_email', 'info@acme.example')).toBe('valid');
+    expect(bucketOfEmail(split, 'verify_email', 'oliver@acme.example')).toBe('invalid');
+    expect(bucketOfEmail(split, 'verify_email', 'carl@catchall.example')).toBe('risky');
+    expect(bucketOfEmail(split, 'verify_email', 'bea@blocked.example')).toBe('unknown');
+    expect(bucketOfEmail(split, 'verify_email', 'not-an-address')).toBe('invalid');
+    const again = split.valid!.find((r) => r.verify_email === 'ALICE@acme.example')!;
+    expect(again).toMatchObject({ result: 'valid', duplicate: 'true', note: 'duplicate of the first row' });
+    const first = split.valid!.find((r) => r.verify_email === 'alice@acme.example')!;
+    expect(first).toMatchObject({ email: 'alice@acme.example', duplicate: 'false', credits_charged: '1', note: 'Met at the fair, very keen' });
+    expect(run.stdout).toMatch(/pay-per-valid service/);
+    expect(run.stdout).toMatch(/total rows\s*│\s*21/);
+    // No temporary files are left behind.
+    expect((await readdir(out)).sort()).toEqual(['sample.invalid.csv', 'sample.risky.csv', 'sample.unknown.csv', 'sample.valid.csv']);
+  });
+
+  it('reads a CSV with a BOM, CRLF and quoted fields holding commas, quotes and newlines', async () => {
+    const out = join(work, 'bom');
+    const run = await runCli(['fixtures/bom-quoted.csv', '--out-dir', out, '--summary-json', join(out, 'summary.json'), ...networkFlags]);
+    expect(run.code).toBe(0);
+    const split = await readSplit(out, 'bom-quoted');
+    expect(Object.keys(split.valid![0]!).slice(0, 3)).toEqual(['Full Name', 'Email', 'Notes, with comma']);
+    expect(split.valid!.find((r) => r.Email === 'alice@acme.example')).toMatchObject({
+      'Full Name': 'Alice "Al" Example',
+      'Notes, with comma': 'first line\r\nsecond line',
+      result: 'valid',
+    });
+    expect(bucketOfEmail(split, 'Email', 'oliver@acme.example')).toBe('invalid');
+    const summary = JSON.parse(await readFile(join(out, 'summary.json'), 'utf8'));
+    expect(summary).toMatchObject({ total: 3, counts: { valid: 2, invalid: 1 } });
+  });
+
+  it('reads a TSV', async () => {
+    const out = join(work, 'tsv');
+    const run = await runCli(['fixtures/list.tsv', '--out-dir', out, ...networkFlags]);
+    expect(run.code).toBe(0);
+    const split = await readSplit(out, 'list');
+    expect(bucketOfEmail(split, 'verify_email', 'nick@nowhere.example')).toBe('invalid');
+    expect(bucketOfEmail(split, 'verify_email', 'carl@catchall.example')).toBe('risky');
+    expect(split.valid![0]).toMatchObject({ source: 'fair', result: 'valid' });
+  });
+
+  it('reads a plain list, normalising mailto: and display names', async () => {
+    const out = join(work, 'txt');
+    const run = await runCli(['fixtures/list.txt', '--out-dir', out, ...networkFlags]);
+    expect(run.code).toBe(0);
+    const split = await readSplit(out, 'list');
+    expect(Object.values(split).flat()).toHaveLength(5);
+    expect(split.valid!.map((r) => [r.input, r.email, r.duplicate])).toEqual([
+      ['alice@acme.example', 'alice@acme.example', 'false'],
+      ['mailto:bob@acme.example', 'bob@acme.example', 'false'],
+      ['Bob <bob@acme.example>', 'bob@acme.example', 'true'],
+    ]);
+    expect(split.invalid!.map((r) => r.input)).toEqual(['oliver@acme.example', 'not-an-address']);
+  });
+
+  it('reads standard input and writes NDJSON records in input order', async () => {
+    const run = await runCli(['-', ...networkFlags], { input: 'oliver@acme.example\nalice@acme.example\nnick@nowhere.example\n' });
+    expect(run.code).toBe(0);
+    const records = run.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(records.map((r) => [r.input, r.result])).toEqual([
+      ['oliver@acme.example', 'invalid'],
+      ['alice@acme.example', 'valid'],
+      ['nick@nowhere.example', 'invalid'],
+    ]);
+    expect(run.stderr).toMatch(/total rows/);
+  });
+
+  it('filters stdout records with --only and writes CSV with --format csv', async () => {
+    const run = await runCli(['-', '--format', 'csv', '--only', 'valid', '--quiet', ...networkFlags], {
+      input: 'email\noliver@acme.example\nalice@acme.example\ninfo@acme.example\n',
+    });
+    expect(run.code).toBe(0);
+    const rows = parse(run.stdout, { columns: true }) as Row[];
+    expect(rows.map((r) => [r.verify_email, r.result])).toEqual([
+      ['alice@acme.example', 'valid'],
+      ['info@acme.example', 'valid_role_based'],
+    ]);
+    expect(run.stderr).toBe('');
+  });
+
+  it('reads the first sheet of an XLSX workbook', async () => {
+    const workbook = new ExcelJS.Workbook();
+    const sheet = workbook.addWorksheet('Leads');
+    sheet.addRow(['Name', 'Email', 'Score']);
+    sheet.addRow(['Alice', 'alice@acme.example', 5]);
+    sheet.addRow(['Nobody', { text: 'oliver@acme.example', hyperlink: 'mailto:oliver@acme.example' }, 3]);
+    workbook.addWorksheet('Other').addRow(['ignored@acme.example']);
+    const file = join(work, 'leads.xlsx');
+    await workbook.xlsx.writeFile(file);
+    const out = join(work, 'xlsx');
+    const run = await runCli([file, '--out-dir', out, ...networkFlags]);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const split = await readSplit(out, 'leads');
+    expect(Object.values(split).flat()).toHaveLength(2);
+    expect(split.valid![0]).toMatchObject({ Name: 'Alice', verify_email: 'alice@acme.example', Score: '5', result: 'valid' });
+    expect(split.invalid![0]).toMatchObject({ Name: 'Nobody', verify_email: 'oliver@acme.example' });
+  });
+
+  it('estimates the cost before any network work', async () => {
+    const run = await runCli(['fixtures/sample.csv', '--estimate', '--dns-server', '127.0.0.1:9']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/21 rows, 18 unique well-formed addresses; at most 15 chargeable/);
+    // info@ is a role inbox; mailinator.com and gmial.com are disposable domains. One row repeats.
+    expect(run.stdout).toMatch(/saved by dedup\s*│\s*\$0\.0010/);
+  });
+
+  it('verifies everything offline as unknown except what syntax and lists decide', async () => {
+    const out = join(work, 'offline');
+    const run = await runCli(['fixtures/sample.csv', '--offline', '--out-dir', out]);
+    expect(run.code).toBe(0);
+    const split = await readSplit(out, 'sample');
+    expect(split.valid).toHaveLength(0);
+    expect(bucketOfEmail(split, 'verify_email', 'temp123@mailinator.com')).toBe('risky');
+    expect(bucketOfEmail(split, 'verify_email', 'not-an-address')).toBe('invalid');
+    expect(split.unknown!.find((r) => r.verify_email === 'alice@acme.example')?.reason).toMatch(/offline/);
+  });
+});
+
+describe('email-verify check <address>', () => {
+  it('prints one result as JSON', async () => {
+    const run = await runCli(['check', 'alice@acme.example', ...networkFlags]);
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ email: 'alice@acme.example', result: 'valid', credits_charged: 1 });
+  });
+});
+
+describe('errors', () => {
+  it.each([
+    [['fixtures/does-not-exist.csv'], /does-not-exist\.csv: no such file/],
+    [['fixtures/no-email-column.csv'], /no-email-column\.csv: no email column found.*--column/],
+    [['fixtures/sample.csv', '--column', 'mail'], /no column "mail"/],
+    [['fixtures/sample.csv', '--concurrency', '0'], /--concurrency 0/],
+    [['fixtures/sample.csv', '--timeout', 'abc'], /--timeout abc/],
+    [['fixtures'], /is a directory/],
+  ])('%j exits 2 with one line and no stack', async (args, message) => {
+    const run = await runCli([...args, '--out-dir', join(work, 'errors')]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(message);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+    expect(await readdir(join(work, 'errors')).catch(() => [])).toEqual([]);
+  });
+});
