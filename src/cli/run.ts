@@ -69,7 +69,7 @@ async function runEstimate(rows: AsyncIterable<DataRow>, options: RunOptions, st
   const credits = estimateCredits(total, seen.size, chargeable, options.creditPrice);
   const out = streams.stdout;
   out.write(`${total} rows, ${wellFormed} unique well-formed addresses; at most ${chargeable} chargeable.\n`);
-  out.write(`${renderCredits(credits, { color: options.color })}\n`);
+  out.write(`${renderCredits(credits, { color: options.color && out.isTTY === true })}\n`);
   if (options.summaryJson) {
     await writeSummaryJson(options.summaryJson, { estimate: true, total, unique: seen.size, well_formed: wellFormed, credits });
   }
@@ -122,7 +122,8 @@ export async function runList(inputPath: string, options: RunOptions, streams: S
   const done = summary.finish(performance.now() - started);
   if (!options.quiet) {
     const where = toStdout ? streams.stderr : streams.stdout;
-    where.write(`${renderSummary(done, { color: options.color })}\n`);
+    // Colours only for a person at a terminal; a file or a pipe gets plain text.
+    where.write(`${renderSummary(done, { color: options.color && where.isTTY === true })}\n`);
     if (split) where.write(`${Object.values(split.paths).join('\n')}\n`);
   }
   if (options.summaryJson) {

@@ -216,6 +216,14 @@ function checkDomain(raw: string, allowLiterals: boolean): Problem | Domain {
     if (!LDH_LABEL.test(label)) {
       return ['bad_domain', `Domain label '${label}' must be letters, digits and inner hyphens`];
     }
+    // Node 20 rejects malformed punycode (`xn--0`) in domainToASCII, Node 24 passes it through:
+    // a real A-label decodes to something that encodes back to itself.
+    if (label.startsWith('xn--')) {
+      const decoded = domainToUnicode(label);
+      if (decoded === '' || decoded === label || domainToASCII(decoded) !== label) {
+        return ['bad_domain', `Domain label '${label}' is not valid punycode`];
+      }
+    }
   }
   // Only fully-qualified names are allowed in SMTP (RFC 5321 §2.3.5).
   if (labels.length < 2) return ['bad_domain', 'Domain is not fully qualified (it has no dot)'];
