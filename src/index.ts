@@ -3,7 +3,7 @@ import { createVerifier, verifyRows, type Network, type Verifier } from './core/
 import { resolveOptions, type VerifyOptions } from './core/options.js';
 import type { VerificationResult } from './core/types.js';
 import { createMxLookup } from './dns/mx.js';
-import { probeCatchAll, probeRecipients } from './smtp/prober.js';
+import { probeRecipients } from './smtp/prober.js';
 
 export type { VerifyOptions } from './core/options.js';
 export { DEFAULT_OPTIONS, resolveOptions, parseDuration } from './core/options.js';
@@ -12,7 +12,8 @@ export { RESULT_FIELDS, RESULT_CATEGORIES, OUTPUT_BUCKETS, bucketOf } from './co
 export { checkSyntax } from './core/syntax.js';
 export { verdictOf } from './core/verdict.js';
 export { createVerifier, verifyRows };
-export type { Network, Verifier, InputRow, VerifiedRow } from './core/engine.js';
+export type { Network, Verifier, VerifierDeps, InputRow, VerifiedRow } from './core/engine.js';
+export type { Clock } from './core/domain-queue.js';
 
 /** The real network: DNS through node:dns, SMTP over node:net/tls. */
 export function createNetwork(options: VerifyOptions): Network {
@@ -21,7 +22,6 @@ export function createNetwork(options: VerifyOptions): Network {
   return {
     lookupMx,
     askMailboxes: (hosts, addresses) => probeRecipients(hosts, addresses, probe),
-    probeCatchAll: (hosts, domain) => probeCatchAll(hosts, domain, probe),
   };
 }
 

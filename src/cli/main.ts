@@ -19,9 +19,11 @@ const collect = (value: string, previous: string[] = []): string[] => [...previo
 
 function addVerifyFlags(command: Command): Command {
   return command
-    .option('--concurrency <n>', 'addresses verified at once (default 20)')
-    .option('--per-domain <n>', 'addresses verified at once per domain (default 2)')
+    .option('--concurrency <n>', 'DNS lookups and SMTP sessions at once (default 20)')
+    .option('--per-domain <n>', 'SMTP sessions at once per domain (default 2)')
     .option('--timeout <duration>', 'timeout for each network step: 30s, 500ms, 2m (default 30s)')
+    .option('--greylist-delay <duration>', 'ask greylisted addresses again after this long (default 5m)')
+    .option('--greylist-budget <duration>', 'keep retrying for at most this long; 0 = do not wait (default 15m)')
     .option('--helo <name>', 'the name given in EHLO (default: this machine\'s host name)')
     .option('--from <address>', 'MAIL FROM address when a server refuses the null sender')
     .option('--smtp-port <port>', 'SMTP port of the mail hosts (default 25)')

@@ -19,6 +19,8 @@ export interface RawFlags {
   concurrency?: string;
   perDomain?: string;
   timeout?: string;
+  greylistDelay?: string;
+  greylistBudget?: string;
   helo?: string;
   from?: string;
   smtpPort?: string;
@@ -52,10 +54,10 @@ function positiveInteger(flag: string, value: string | undefined, max: number): 
   return n;
 }
 
-function duration(flag: string, value: string | undefined): number | undefined {
+function duration(flag: string, value: string | undefined, { zeroAllowed = false } = {}): number | undefined {
   if (value === undefined) return undefined;
   const ms = parseDuration(value);
-  if (!Number.isFinite(ms) || ms <= 0) {
+  if (!Number.isFinite(ms) || ms < 0 || (ms === 0 && !zeroAllowed)) {
     throw new UsageError(`${flag} ${value}: expected a duration such as 30s, 500ms, 5m or a number of seconds`);
   }
   return ms;
@@ -103,6 +105,8 @@ export function runOptionsFrom(flags: RawFlags, env: NodeJS.ProcessEnv): RunOpti
     concurrency: positiveInteger('--concurrency', flags.concurrency, 1000),
     perDomainConcurrency: positiveInteger('--per-domain', flags.perDomain, 100),
     timeoutMs: duration('--timeout', flags.timeout),
+    greylistDelayMs: duration('--greylist-delay', flags.greylistDelay),
+    greylistBudgetMs: duration('--greylist-budget', flags.greylistBudget, { zeroAllowed: true }),
     smtpPort: positiveInteger('--smtp-port', flags.smtpPort, 65535),
     dnsServers: (flags.dnsServer ?? []).map(dnsServer),
     helo: flags.helo ?? defaultHelo(),

@@ -116,6 +116,7 @@ export async function runList(inputPath: string, options: RunOptions, streams: S
     await split?.abort();
     throw error;
   } finally {
+    verifier.close();
     progress.stop();
   }
 

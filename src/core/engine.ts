@@ -1,53 +1,55 @@
 // Schedules addresses through syntax -> dns -> smtp -> catchall with bounded concurrency.
-// The network stages are passed in, so the engine itself does no I/O.
-import pLimit, { type LimitFunction } from 'p-limit';
+// The network stages are passed in, so the engine itself does no I/O; per-domain sessions,
+// the catch-all probe and retries are in domain-queue.ts.
+import { randomBytes } from 'node:crypto';
+import pLimit from 'p-limit';
+import { DomainQueue, systemClock, type AskMailboxes, type Clock } from './domain-queue.js';
 import { flagsOf, NO_FLAGS } from './flags.js';
 import type { VerifyOptions } from './options.js';
 import { checkSyntax, dedupKey } from './syntax.js';
-import type {
-  CatchAllResult,
-  Findings,
-  MailboxResult,
-  MxHost,
-  MxResult,
-  RowResult,
-  VerificationResult,
-} from './types.js';
+import type { Findings, MxHost, MxResult, RowResult, VerificationResult } from './types.js';
 import { verdictOf } from './verdict.js';
 
 /** The network stages, implemented in dns/ and smtp/ (or by a test). */
 export interface Network {
   lookupMx(domain: string): Promise<MxResult>;
-  askMailboxes(hosts: MxHost[], addresses: string[]): Promise<MailboxResult[]>;
-  probeCatchAll(hosts: MxHost[], domain: string): Promise<CatchAllResult | undefined>;
+  /** Asks the domain's mail hosts about these recipients, in as few sessions as the hosts allow. */
+  askMailboxes: AskMailboxes;
 }
 
 export interface Verifier {
   verify(input: string): Promise<VerificationResult>;
+  /** Ends waiting retries (their addresses keep their last answer); call when the run stops. */
+  close(): void;
 }
 
-export function createVerifier(options: VerifyOptions, network: Network): Verifier {
+export interface VerifierDeps {
+  clock?: Clock;
+  /** The local part of the catch-all probe; improbable by default. */
+  probeLocalPart?: () => string;
+}
+
+export function createVerifier(options: VerifyOptions, network: Network, deps: VerifierDeps = {}): Verifier {
+  const clock = deps.clock ?? systemClock;
+  const probeLocalPart = deps.probeLocalPart ?? (() => `ev-${randomBytes(9).toString('hex')}`);
+  // Bounds network work at once: DNS lookups and SMTP sessions over all domains.
   const global = pLimit(options.concurrency);
-  const perDomain = new Map<string, LimitFunction>();
-  const catchAll = new Map<string, Promise<CatchAllResult | undefined>>();
+  const queues = new Map<string, DomainQueue>();
 
-  const domainLimit = (domain: string): LimitFunction => {
-    let limit = perDomain.get(domain);
-    if (!limit) {
-      limit = pLimit(options.perDomainConcurrency);
-      perDomain.set(domain, limit);
+  const queueOf = (domain: string, hosts: MxHost[]): DomainQueue => {
+    let queue = queues.get(domain);
+    if (!queue) {
+      queue = new DomainQueue(hosts, `${probeLocalPart()}@${domain}`, network.askMailboxes, global, {
+        sessions: options.perDomainConcurrency,
+        recipientsPerSession: options.recipientsPerSession,
+        retryDelayMs: options.greylistDelayMs,
+        retryBudgetMs: options.greylistBudgetMs,
+        catchAll: options.catchAll,
+        probeAttempts: 3,
+      }, clock);
+      queues.set(domain, queue);
     }
-    return limit;
-  };
-
-  // Once per domain for the run; every accepted address of the domain waits for the one probe.
-  const catchAllOf = (hosts: MxHost[], domain: string): Promise<CatchAllResult | undefined> => {
-    let pending = catchAll.get(domain);
-    if (!pending) {
-      pending = domainLimit(domain)(() => network.probeCatchAll(hosts, domain));
-      catchAll.set(domain, pending);
-    }
-    return pending;
+    return queue;
   };
 
   async function findingsOf(input: string): Promise<Findings> {
@@ -63,21 +65,15 @@ export function createVerifier(options: VerifyOptions, network: Network): Verifi
     };
     if (options.offline) return { ...findings, notChecked: 'Not checked: offline mode (no network checks)' };
 
-    const domain = syntax.domain;
-    findings.mx = await network.lookupMx(domain);
+    findings.mx = await global(() => network.lookupMx(syntax.domain));
     if (findings.mx.kind !== 'mx') return findings;
-    const hosts = findings.mx.hosts;
-
-    const [mailbox] = await domainLimit(domain)(() => network.askMailboxes(hosts, [syntax.email]));
-    findings.mailbox = mailbox;
-    if (options.catchAll && mailbox?.outcome === 'accepted') {
-      findings.catchAll = await catchAllOf(hosts, domain);
-    }
-    return findings;
+    const { mailbox, catchAll } = await queueOf(syntax.domain, findings.mx.hosts).check(syntax.email);
+    return { ...findings, mailbox, catchAll: mailbox.outcome === 'accepted' ? catchAll : undefined };
   }
 
   return {
-    verify: (input) => global(async () => verdictOf(await findingsOf(input))),
+    verify: async (input) => verdictOf(await findingsOf(input)),
+    close: () => queues.forEach((q) => q.close()),
   };
 }
 

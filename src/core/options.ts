@@ -1,10 +1,16 @@
 // One options type for the engine, and the one place its defaults live.
 
 export interface VerifyOptions {
-  /** Addresses verified at once, over all domains. */
+  /** DNS lookups and SMTP sessions at once, over all domains. */
   concurrency: number;
-  /** Addresses verified at once against one domain, so no mail host is hammered. */
+  /** SMTP sessions at once against one domain, so no mail host is hammered. */
   perDomainConcurrency: number;
+  /** RCPTs in one SMTP session (servers commonly allow 100; 452 is honoured below that). */
+  recipientsPerSession: number;
+  /** Greylisted (and other 4xx) addresses are asked again after this long... */
+  greylistDelayMs: number;
+  /** ...for at most this long after their first answer; 0 = never wait. */
+  greylistBudgetMs: number;
   /** Each network step (connect, each reply, each DNS query) in milliseconds. */
   timeoutMs: number;
   /** DNS servers as host[:port]; empty = the system's. */
@@ -24,6 +30,10 @@ export interface VerifyOptions {
 export const DEFAULT_OPTIONS: VerifyOptions = {
   concurrency: 20,
   perDomainConcurrency: 2,
+  recipientsPerSession: 25,
+  // Common greylisting daemons (postgrey) let a retry through after 5 minutes.
+  greylistDelayMs: 5 * 60_000,
+  greylistBudgetMs: 15 * 60_000,
   timeoutMs: 30_000,
   dnsServers: [],
   smtpPort: 25,

@@ -1,6 +1,5 @@
 // The conversation that asks mail hosts about recipients: EHLO (HELO fallback), STARTTLS,
 // MAIL FROM (null sender, then --from), RCPT TO for each address, never DATA, always QUIT.
-import { randomBytes } from 'node:crypto';
 import type net from 'node:net';
 import {
   classifyRcpt,
@@ -8,7 +7,7 @@ import {
   isNullSenderRefusal,
   type SmtpReply,
 } from '../core/smtp-reply.js';
-import type { CatchAllResult, MailboxOutcome, MailboxResult, MxHost } from '../core/types.js';
+import type { MailboxOutcome, MailboxResult, MxHost } from '../core/types.js';
 import { SmtpConnectionError, SmtpSession } from './session.js';
 
 export interface ProbeOptions {
@@ -156,21 +155,4 @@ export async function probeRecipients(
     });
   }
   return results;
-}
-
-/** A local part no one has: if the domain accepts it, it accepts everything. */
-export function improbableAddress(domain: string): string {
-  return `ev-${randomBytes(9).toString('hex')}@${domain}`;
-}
-
-/** RCPTs an improbable address once; an accepted one means the domain is catch-all. */
-export async function probeCatchAll(hosts: MxHost[], domain: string, options: ProbeOptions): Promise<CatchAllResult | undefined> {
-  const [result] = await probeRecipients(hosts, [improbableAddress(domain)], options);
-  if (!result) return undefined;
-  if (result.outcome === 'accepted') return { isCatchAll: true, confidence: 'high', reply: result.reply };
-  if (result.outcome === 'no_mailbox' || result.outcome === 'disabled') {
-    return { isCatchAll: false, confidence: 'high', reply: result.reply };
-  }
-  // A block, a timeout or a greylisting answer says nothing either way.
-  return undefined;
 }

@@ -1,0 +1,170 @@
+// Per-domain scheduling of the SMTP stage: addresses of one domain wait in one queue and are
+// asked in batches, several RCPT per session; the catch-all probe rides in the domain's first
+// session; greylisted and other temporary answers are asked again later, while other work goes on.
+import type { CatchAllResult, MailboxResult, MxHost } from './types.js';
+
+export interface Clock {
+  now(): number;
+  /** Calls fn after ms; returns a function that cancels it. */
+  after(ms: number, fn: () => void): () => void;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  after(ms, fn) {
+    const timer = setTimeout(fn, ms);
+    return () => clearTimeout(timer);
+  },
+};
+
+export interface MailboxAnswer {
+  mailbox: MailboxResult;
+  /** Undefined when the domain's probe was inconclusive (blocked, timed out, not asked). */
+  catchAll: CatchAllResult | undefined;
+}
+
+export interface DomainQueueOptions {
+  /** Sessions at once against this domain. */
+  sessions: number;
+  /** RCPTs in one session, the probe included. */
+  recipientsPerSession: number;
+  retryDelayMs: number;
+  /** How long, from an address's first answer, it may keep being retried. */
+  retryBudgetMs: number;
+  catchAll: boolean;
+  /** How many times an inconclusive catch-all probe is tried again. */
+  probeAttempts: number;
+}
+
+/** Asks one session's worth of recipients; the one place that reaches the network. */
+export type AskMailboxes = (hosts: MxHost[], addresses: string[]) => Promise<MailboxResult[]>;
+
+interface Waiting {
+  address: string;
+  firstAnswerAt?: number;
+  resolve(answer: MailboxAnswer): void;
+}
+
+const RETRIED = new Set(['greylisted', 'temporary']);
+
+/** Catch-all verdict from the probe's answer; undefined when the answer says nothing either way. */
+export function catchAllFrom(probe: MailboxResult): CatchAllResult | undefined {
+  if (probe.outcome === 'accepted') return { isCatchAll: true, confidence: 'high', reply: probe.reply };
+  if (probe.outcome === 'no_mailbox' || probe.outcome === 'disabled') {
+    return { isCatchAll: false, confidence: 'high', reply: probe.reply };
+  }
+  return undefined;
+}
+
+export class DomainQueue {
+  private readonly waiting: Waiting[] = [];
+  private active = 0;
+  private scheduled = false;
+  private probeState: 'unasked' | 'asking' | 'done' = 'unasked';
+  private probeTries = 0;
+  private catchAll: CatchAllResult | undefined;
+  /** Accepted addresses whose session had no probe wait here for the probe's answer. */
+  private awaitingProbe: (() => void)[] = [];
+  /** Addresses waiting to be asked again, with the answer they would keep if the run ends first. */
+  private readonly retries = new Map<Waiting, { cancel: () => void; last: MailboxResult }>();
+
+  constructor(
+    private readonly hosts: MxHost[],
+    /** The same improbable address on every try: greylisting keys on the recipient. */
+    private readonly probeAddress: string,
+    private readonly ask: AskMailboxes,
+    /** Limits sessions across all domains. */
+    private readonly limit: <T>(fn: () => Promise<T>) => Promise<T>,
+    private readonly options: DomainQueueOptions,
+    private readonly clock: Clock,
+  ) {}
+
+  check(address: string): Promise<MailboxAnswer> {
+    return new Promise((resolve) => this.enqueue({ address, resolve }));
+  }
+
+  /** Cancels the retries still waiting; their addresses are answered with what they last got. */
+  close(): void {
+    for (const [item, { cancel, last }] of this.retries) {
+      cancel();
+      item.resolve({ mailbox: last, catchAll: this.catchAll });
+    }
+    this.retries.clear();
+  }
+
+  private enqueue(item: Waiting): void {
+    this.waiting.push(item);
+    if (this.scheduled) return;
+    this.scheduled = true;
+    // Let every address that arrives in this turn (they share one DNS answer) join the batch.
+    setImmediate(() => {
+      this.scheduled = false;
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    while (this.active < this.options.sessions && this.waiting.length > 0) {
+      const probe = this.options.catchAll && this.probeState === 'unasked';
+      if (probe) this.probeState = 'asking';
+      const room = this.options.recipientsPerSession - (probe ? 1 : 0);
+      const batch = this.waiting.splice(0, Math.max(1, room));
+      this.active += 1;
+      void this.run(batch, probe).finally(() => {
+        this.active -= 1;
+        this.pump();
+      });
+    }
+  }
+
+  private async run(batch: Waiting[], probe: boolean): Promise<void> {
+    const addresses = batch.map((w) => w.address);
+    let results: MailboxResult[];
+    try {
+      results = await this.limit(() => this.ask(this.hosts, probe ? [this.probeAddress, ...addresses] : addresses));
+    } catch (error) {
+      const reason = `Verification failed: ${(error as Error).message}`;
+      results = (probe ? [this.probeAddress, ...addresses] : addresses).map(() => ({
+        outcome: 'error' as const,
+        reason,
+        reply: '',
+        mxHost: '',
+      }));
+    }
+    if (probe) this.settleProbe(results.shift());
+    batch.forEach((item, i) => this.answer(item, results[i]!));
+  }
+
+  private settleProbe(result: MailboxResult | undefined): void {
+    this.probeTries += 1;
+    this.catchAll = result ? catchAllFrom(result) : undefined;
+    const conclusive = this.catchAll !== undefined || this.probeTries >= this.options.probeAttempts;
+    this.probeState = conclusive ? 'done' : 'unasked';
+    if (conclusive || this.waiting.length === 0) {
+      // Nobody else will carry the probe soon: release the addresses that waited for it.
+      const waiters = this.awaitingProbe;
+      this.awaitingProbe = [];
+      waiters.forEach((release) => release());
+    }
+  }
+
+  private answer(item: Waiting, mailbox: MailboxResult): void {
+    const now = this.clock.now();
+    item.firstAnswerAt ??= now;
+    if (RETRIED.has(mailbox.outcome) && now + this.options.retryDelayMs - item.firstAnswerAt <= this.options.retryBudgetMs) {
+      const cancel = this.clock.after(this.options.retryDelayMs, () => {
+        this.retries.delete(item);
+        this.enqueue(item);
+      });
+      this.retries.set(item, { cancel, last: mailbox });
+      return;
+    }
+    const needsProbe = mailbox.outcome === 'accepted' && this.options.catchAll && this.probeState !== 'done';
+    // Wait only for a probe that some session is carrying or will carry.
+    if (needsProbe && (this.probeState === 'asking' || this.waiting.length > 0)) {
+      this.awaitingProbe.push(() => item.resolve({ mailbox, catchAll: this.catchAll }));
+      return;
+    }
+    item.resolve({ mailbox, catchAll: this.catchAll });
+  }
+}

@@ -1,0 +1,149 @@
+// The per-domain scheduler with a scripted AskMailboxes and a manual clock: batching, the
+// catch-all probe riding in the first session, and greylisting retries within the budget.
+import { describe, expect, it } from 'vitest';
+import { DomainQueue, type Clock, type DomainQueueOptions } from '../../src/core/domain-queue.js';
+import type { MailboxOutcome, MailboxResult, MxHost } from '../../src/core/types.js';
+
+const hosts: MxHost[] = [{ exchange: 'mx.a.example', priority: 10, addresses: ['127.0.0.1'] }];
+const PROBE = 'probe@a.example';
+
+function manualClock(): Clock & { advance(ms: number): void } {
+  let now = 0;
+  const timers: { at: number; fn: () => void }[] = [];
+  return {
+    now: () => now,
+    after(ms, fn) {
+      const timer = { at: now + ms, fn };
+      timers.push(timer);
+      return () => timers.splice(timers.indexOf(timer), 1);
+    },
+    advance(ms) {
+      now += ms;
+      for (const t of timers.filter((t) => t.at <= now)) {
+        timers.splice(timers.indexOf(t), 1);
+        t.fn();
+      }
+    },
+  };
+}
+
+const result = (outcome: MailboxOutcome): MailboxResult => ({ outcome, reason: outcome, reply: outcome, mxHost: 'mx.a.example' });
+
+/** A scripted server: answers per address, in order of the tries; records each session. */
+function scripted(answers: Record<string, MailboxOutcome[]>) {
+  const sessions: string[][] = [];
+  const tries = new Map<string, number>();
+  const ask = async (_hosts: MxHost[], addresses: string[]) => {
+    sessions.push(addresses);
+    return addresses.map((a) => {
+      const n = tries.get(a) ?? 0;
+      tries.set(a, n + 1);
+      const list = answers[a] ?? ['accepted'];
+      return result(list[Math.min(n, list.length - 1)]!);
+    });
+  };
+  return { ask, sessions };
+}
+
+const options: DomainQueueOptions = {
+  sessions: 2,
+  recipientsPerSession: 10,
+  retryDelayMs: 1000,
+  retryBudgetMs: 5000,
+  catchAll: true,
+  probeAttempts: 3,
+};
+const unlimited = <T>(fn: () => Promise<T>) => fn();
+const tick = () => new Promise((r) => setImmediate(r));
+
+describe('DomainQueue', () => {
+  it('asks addresses that arrive together in one session, with the probe first', async () => {
+    const server = scripted({ [PROBE]: ['no_mailbox'], 'x@a.example': ['no_mailbox'] });
+    const queue = new DomainQueue(hosts, PROBE, server.ask, unlimited, options, manualClock());
+    const answers = await Promise.all(['a@a.example', 'b@a.example', 'x@a.example'].map((a) => queue.check(a)));
+    expect(server.sessions).toEqual([[PROBE, 'a@a.example', 'b@a.example', 'x@a.example']]);
+    expect(answers.map((a) => a.mailbox.outcome)).toEqual(['accepted', 'accepted', 'no_mailbox']);
+    expect(answers[0]!.catchAll).toMatchObject({ isCatchAll: false, confidence: 'high' });
+  });
+
+  it('splits a large batch by the per-session cap and never runs more sessions than allowed', async () => {
+    const server = scripted({ [PROBE]: ['no_mailbox'] });
+    let running = 0;
+    let most = 0;
+    const slow = async (h: MxHost[], a: string[]) => {
+      running += 1;
+      most = Math.max(most, running);
+      await tick();
+      running -= 1;
+      return server.ask(h, a);
+    };
+    const queue = new DomainQueue(hosts, PROBE, slow, unlimited, { ...options, recipientsPerSession: 4 }, manualClock());
+    await Promise.all(Array.from({ length: 11 }, (_, i) => queue.check(`u${i}@a.example`)));
+    expect(server.sessions.map((s) => s.length)).toEqual([4, 4, 4]); // probe + 3, then 4, then 4
+    expect(server.sessions.flat().filter((a) => a === PROBE)).toHaveLength(1);
+    expect(most).toBeLessThanOrEqual(2);
+  });
+
+  it('marks accepted addresses of a catch-all domain', async () => {
+    const server = scripted({});
+    const queue = new DomainQueue(hosts, PROBE, server.ask, unlimited, options, manualClock());
+    const answer = await queue.check('a@a.example');
+    expect(answer.catchAll).toMatchObject({ isCatchAll: true, confidence: 'high' });
+  });
+
+  it('asks a greylisted address again after the delay, and the probe with the same address', async () => {
+    const clock = manualClock();
+    const server = scripted({ [PROBE]: ['greylisted', 'no_mailbox'], 'a@a.example': ['greylisted', 'accepted'] });
+    const queue = new DomainQueue(hosts, PROBE, server.ask, unlimited, options, clock);
+    const pending = queue.check('a@a.example');
+    await tick();
+    await tick();
+    expect(server.sessions).toHaveLength(1);
+    clock.advance(999);
+    await tick();
+    expect(server.sessions).toHaveLength(1);
+    clock.advance(1);
+    const answer = await pending;
+    expect(server.sessions).toEqual([[PROBE, 'a@a.example'], [PROBE, 'a@a.example']]);
+    expect(answer.mailbox.outcome).toBe('accepted');
+    expect(answer.catchAll?.isCatchAll).toBe(false);
+  });
+
+  it('gives up with the greylisted answer when the budget runs out', async () => {
+    const clock = manualClock();
+    const server = scripted({ [PROBE]: ['no_mailbox'], 'a@a.example': ['greylisted'] });
+    const queue = new DomainQueue(hosts, PROBE, server.ask, unlimited, { ...options, retryBudgetMs: 2500 }, clock);
+    const pending = queue.check('a@a.example');
+    for (let i = 0; i < 5; i++) {
+      await tick();
+      await tick();
+      clock.advance(1000);
+    }
+    const answer = await pending;
+    expect(answer.mailbox.outcome).toBe('greylisted');
+    // First try, then retries at +1 s and +2 s; +3 s would exceed the 2.5 s budget.
+    expect(server.sessions.filter((s) => s.includes('a@a.example'))).toHaveLength(3);
+  });
+
+  it('does not wait at all with a zero budget', async () => {
+    const server = scripted({ [PROBE]: ['no_mailbox'], 'a@a.example': ['temporary'] });
+    const queue = new DomainQueue(hosts, PROBE, server.ask, unlimited, { ...options, retryBudgetMs: 0 }, manualClock());
+    expect((await queue.check('a@a.example')).mailbox.outcome).toBe('temporary');
+  });
+
+  it('answers waiting retries with their last answer when closed', async () => {
+    const server = scripted({ [PROBE]: ['no_mailbox'], 'a@a.example': ['greylisted'] });
+    const queue = new DomainQueue(hosts, PROBE, server.ask, unlimited, options, manualClock());
+    const pending = queue.check('a@a.example');
+    await tick();
+    await tick();
+    queue.close();
+    expect((await pending).mailbox.outcome).toBe('greylisted');
+  });
+
+  it('turns a failing session into error answers instead of a rejection', async () => {
+    const queue = new DomainQueue(hosts, PROBE, async () => Promise.reject(new Error('boom')), unlimited, options, manualClock());
+    const answer = await queue.check('a@a.example');
+    expect(answer.mailbox).toMatchObject({ outcome: 'error', reason: 'Verification failed: boom' });
+  });
+});
