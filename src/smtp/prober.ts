@@ -5,6 +5,7 @@ import {
   classifyRcpt,
   classifySessionReply,
   isNullSenderRefusal,
+  isStartTlsRequired,
   type SmtpReply,
 } from '../core/smtp-reply.js';
 import type { MailboxOutcome, MailboxResult, MxHost } from '../core/types.js';
@@ -72,15 +73,23 @@ async function askHost(
       throw new HostFailure(`${exchange} greeting: ${hello.reason}`, hello.outcome === 'policy' ? 'policy' : 'unreachable', greeting.raw);
     }
     let ehlo = await greet(session, options.helo);
-    if (offers(ehlo, 'STARTTLS')) {
+    let secure = false;
+    const upgrade = async (): Promise<boolean> => {
       const reply = await session.command('STARTTLS');
-      if (reply.code === 220) {
-        await session.startTls();
-        ehlo = await greet(session, options.helo);
-      }
-    }
+      if (reply.code !== 220) return false;
+      await session.startTls();
+      // RFC 3207 §4.2: the session starts over after the handshake.
+      ehlo = await greet(session, options.helo);
+      secure = true;
+      return true;
+    };
+    if (offers(ehlo, 'STARTTLS')) await upgrade();
 
     let mail = await session.command('MAIL FROM:<>');
+    // Some hosts demand TLS (530 5.7.0) without advertising STARTTLS until asked.
+    if (mail.code !== 250 && !secure && isStartTlsRequired(mail) && (await upgrade())) {
+      mail = await session.command('MAIL FROM:<>');
+    }
     if (mail.code !== 250 && options.from !== '' && isNullSenderRefusal(mail)) {
       // Some hosts refuse bounces at RCPT-probing time; a real sender address gets through.
       await session.command('RSET');

@@ -1,0 +1,169 @@
+// The hard cases of issue 3, each a scripted host on loopback: the verdict the open-source
+// verifiers get wrong, and the one we must give.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDefaultVerifier, type VerifyOptions } from '../../src/index.js';
+import { startSimNet, type SimNet, type SimNetSpec } from '../support/simnet.js';
+
+const mailboxes = ['alice', 'bob', 'carol', 'dan', 'erin', 'fay'];
+
+const SPEC: SimNetSpec = {
+  hosts: {
+    'mx.normal.example': { behaviour: { kind: 'mailboxes', mailboxes, full: ['full'], disabled: ['gone'] } },
+    'mx.bigmail.example': { behaviour: { kind: 'catch_all' } },
+    'mx.blocklist.example': {
+      behaviour: { kind: 'policy_block', text: '5.7.1 Service unavailable; Client host [127.0.0.1] blocked using zen.spamhaus.org' },
+    },
+    'mx.noverify.example': { behaviour: { kind: 'policy_block' } },
+    'mx1.busy.example': { behaviour: { kind: 'busy' } },
+    'mx2.busy.example': { behaviour: { kind: 'mailboxes', mailboxes } },
+    'mx1.refused.example': { behaviour: { kind: 'refused' } },
+    'mx2.refused.example': { behaviour: { kind: 'mailboxes', mailboxes } },
+    'mx1.tarpit.example': { behaviour: { kind: 'tarpit' } },
+    'mx2.tarpit.example': { behaviour: { kind: 'mailboxes', mailboxes } },
+    'mx.onlytarpit.example': { behaviour: { kind: 'tarpit' } },
+    'mx.allbusy.example': { behaviour: { kind: 'busy' } },
+    'mx.tls.example': { behaviour: { kind: 'mailboxes', mailboxes }, requireTls: true },
+    'mx.nonull.example': { behaviour: { kind: 'mailboxes', mailboxes }, refuseNullSender: true },
+    'mx.limit.example': { behaviour: { kind: 'mailboxes', mailboxes }, maxRecipients: 2 },
+    'a-host.implicit.example': { behaviour: { kind: 'mailboxes', mailboxes } },
+  },
+  domains: {
+    'normal.example': { mx: [{ host: 'mx.normal.example', priority: 10 }] },
+    'bigmail.example': { mx: [{ host: 'mx.bigmail.example', priority: 10 }] },
+    'blocklist.example': { mx: [{ host: 'mx.blocklist.example', priority: 10 }] },
+    'noverify.example': { mx: [{ host: 'mx.noverify.example', priority: 10 }] },
+    'busy.example': { mx: [{ host: 'mx1.busy.example', priority: 10 }, { host: 'mx2.busy.example', priority: 20 }] },
+    'refused.example': { mx: [{ host: 'mx1.refused.example', priority: 10 }, { host: 'mx2.refused.example', priority: 20 }] },
+    'tarpit.example': { mx: [{ host: 'mx1.tarpit.example', priority: 10 }, { host: 'mx2.tarpit.example', priority: 20 }] },
+    'onlytarpit.example': { mx: [{ host: 'mx.onlytarpit.example', priority: 10 }] },
+    'allbusy.example': { mx: [{ host: 'mx.allbusy.example', priority: 10 }] },
+    'tls.example': { mx: [{ host: 'mx.tls.example', priority: 10 }] },
+    'nonull.example': { mx: [{ host: 'mx.nonull.example', priority: 10 }] },
+    'limit.example': { mx: [{ host: 'mx.limit.example', priority: 10 }] },
+    'noaddress.example': { mx: [{ host: 'mx.unresolvable.example', priority: 10 }] },
+    'nullmx.example': { nullMx: true },
+    'servfail.example': { servfail: true },
+    'slowdns.example': { timeout: true },
+    'implicit.example': { aHost: 'a-host.implicit.example' },
+  },
+};
+
+const TIMEOUT_MS = 800;
+let net: SimNet;
+let base: Partial<VerifyOptions>;
+
+beforeAll(async () => {
+  net = await startSimNet(SPEC);
+  base = { dnsServers: [net.dnsServer], smtpPort: net.smtpPort, timeoutMs: TIMEOUT_MS, helo: 'verifier.test' };
+});
+afterAll(() => net.close());
+
+const verify = (address: string, extra: Partial<VerifyOptions> = {}) => createDefaultVerifier({ ...base, ...extra }).verify(address);
+
+describe('mailbox answers', () => {
+  it.each([
+    ['alice@normal.example', 'valid', /^$/],
+    ['nobody@normal.example', 'invalid', /does not exist/i],
+    ['gone@normal.example', 'invalid', /disabled/i],
+    ['full@normal.example', 'risky', /full/i],
+  ])('%s -> %s', async (address, result, reason) => {
+    const verdict = await verify(address);
+    expect(verdict.result).toBe(result);
+    expect(verdict.reason).toMatch(reason);
+    expect(verdict.validation_layer).not.toBe('dns');
+  });
+});
+
+describe('catch-all', () => {
+  it('a big-provider style host that accepts every recipient is risky, never valid', async () => {
+    const verdict = await verify('anyone.at.all@bigmail.example');
+    expect(verdict).toMatchObject({ result: 'risky', is_catch_all: true, catch_all_confidence: 'high', credits_charged: 0, validation_layer: 'catchall' });
+  });
+});
+
+describe('policy blocks are not verdicts', () => {
+  it.each(['alice@blocklist.example', 'alice@noverify.example'])('%s -> unknown', async (address) => {
+    const verdict = await verify(address);
+    expect(verdict.result).toBe('unknown');
+    expect(verdict.smtp_response).toMatch(/^550 5\.7\.1/);
+    expect(verdict.reason).not.toMatch(/does not exist/i);
+  });
+});
+
+describe('unreachable hosts', () => {
+  it.each([
+    ['421 on connect', 'alice@busy.example', 'mx2.busy.example'],
+    ['connection refused', 'alice@refused.example', 'mx2.refused.example'],
+    ['banner never comes (tarpit)', 'alice@tarpit.example', 'mx2.tarpit.example'],
+  ])('%s: the next MX in preference order answers', async (_case, address, secondary) => {
+    const verdict = await verify(address);
+    expect(verdict).toMatchObject({ result: 'valid', mx_host: secondary });
+  });
+
+  it.each([
+    ['a tarpit', 'alice@onlytarpit.example', /no reply within/i],
+    ['421', 'alice@allbusy.example', /busy|421|try again/i],
+  ])('when the only MX is %s the address is unknown with the reason', async (_case, address, reason) => {
+    const started = Date.now();
+    const verdict = await verify(address, { greylistBudgetMs: 0 });
+    expect(verdict.result).toBe('unknown');
+    expect(verdict.reason).toMatch(reason);
+    // A correctness bound (a few step timeouts), not a benchmark.
+    expect(Date.now() - started).toBeLessThan(TIMEOUT_MS * 10);
+  });
+});
+
+describe('session quirks', () => {
+  it('does STARTTLS when the host demands it, with a self-signed certificate', async () => {
+    expect((await verify('alice@tls.example')).result).toBe('valid');
+    expect((await verify('nobody@tls.example')).result).toBe('invalid');
+  });
+
+  it('retries with --from when the null sender is refused', async () => {
+    const verdict = await verify('bob@nonull.example', { from: 'verify@checker.example' });
+    expect(verdict.result).toBe('valid');
+    const senders = net.counters('mx.nonull.example').mailFrom;
+    expect(senders).toContain('');
+    expect(senders).toContain('verify@checker.example');
+  });
+
+  it('without --from a refused null sender leaves the address unknown, not invalid', async () => {
+    expect((await verify('bob@nonull.example')).result).toBe('unknown');
+  });
+
+  it('verifies the rest in a new session after 452 too many recipients, reporting none of them', async () => {
+    const verifier = createDefaultVerifier(base);
+    const before = net.counters('mx.limit.example').connections;
+    const addresses = ['alice', 'bob', 'carol', 'dan', 'nobody'].map((l) => `${l}@limit.example`);
+    const verdicts = await Promise.all(addresses.map((a) => verifier.verify(a)));
+    expect(verdicts.map((v) => v.result)).toEqual(['valid', 'valid', 'valid', 'valid', 'invalid']);
+    // Six recipients (the probe included) at two per session.
+    expect(net.counters('mx.limit.example').connections - before).toBeGreaterThanOrEqual(3);
+  });
+});
+
+describe('DNS', () => {
+  it.each([
+    ['noaddress.example', 'invalid', /no MX records and no address/i],
+    ['nowhere.example', 'invalid', /does not exist/i],
+    ['nullmx.example', 'invalid', /null MX/i],
+    ['servfail.example', 'unknown', /SERVFAIL/i],
+    ['slowdns.example', 'unknown', /timeout/i],
+  ])('%s -> %s', async (domain, result, reason) => {
+    const verdict = await verify(`alice@${domain}`);
+    expect(verdict).toMatchObject({ result, validation_layer: 'dns' });
+    expect(verdict.reason).toMatch(reason);
+  });
+
+  it('with no MX but an A record, asks the A host (RFC 5321 §5.1)', async () => {
+    const verdict = await verify('carol@implicit.example');
+    expect(verdict.result).toBe('valid');
+    expect(net.counters('a-host.implicit.example').rcpts).toContain('carol@implicit.example');
+  });
+});
+
+describe('etiquette', () => {
+  it('never sends DATA', async () => {
+    for (const host of Object.keys(SPEC.hosts)) expect(net.counters(host).data).toBe(0);
+  });
+});
