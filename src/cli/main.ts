@@ -1,9 +1,34 @@
 // The command line: commander collects flags, options.ts checks them, run.ts does the work.
+import { createRequire } from 'node:module';
 import { Command, CommanderError, Option } from 'commander';
 import { createDefaultVerifier } from '../index.js';
 import { EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, isKnownError, UsageError } from '../errors.js';
+import { loadConfig, mergeFlags, type ConfigKeys } from './config.js';
+import { runMerge } from './merge.js';
 import { runOptionsFrom, type RawFlags } from './options.js';
 import { runList, type Streams } from './run.js';
+
+const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
+
+/** The flags a config file may set: every option of the list command but --config itself. */
+function configKeys(command: Command): ConfigKeys {
+  const keys: Record<string, 'string' | 'boolean' | 'list'> = {};
+  for (const option of command.options) {
+    const name = option.attributeName();
+    if (name === 'config' || name === 'version') continue;
+    keys[name] = option.isBoolean() ? 'boolean' : name === 'dnsServer' ? 'list' : 'string';
+  }
+  return keys;
+}
+
+/** The command's flags with the config file's settings under them (flags win). */
+async function flagsWithConfig(command: Command, flags: RawFlags): Promise<RawFlags> {
+  const config = await loadConfig(flags.config, process.cwd(), configKeys(command));
+  const explicit = command.options
+    .map((o) => o.attributeName())
+    .filter((name) => command.getOptionValueSource(name) === 'cli');
+  return mergeFlags(config, flags, explicit);
+}
 
 const EXAMPLES = `
 Examples:
@@ -47,6 +72,10 @@ export async function main(argv: string[], streams: Streams, env: NodeJS.Process
     .option('--offline', 'only the checks that need no network; the rest is unknown')
     .option('--credit-price <usd>', 'price of one credit at a paid service (default 0.001)')
     .option('-q, --quiet', 'no progress and no summary table')
+    .option('--shard <K/N>', 'verify only the rows whose domain falls in shard K of N (see merge)')
+    .option('--webhook <url>', 'POST a job.completed payload here when the run ends')
+    .option('--config <file>', 'read flags from this JSON file (default: ./email-verify.config.json)')
+    .version(version, '-V, --version')
     .addHelpText('after', EXAMPLES)
     .showHelpAfterError('(run email-verify --help for usage)')
     .exitOverride()
@@ -61,8 +90,23 @@ export async function main(argv: string[], streams: Streams, env: NodeJS.Process
     const stdinPiped = !streams.stdin.isTTY;
     const path = input ?? (stdinPiped ? '-' : undefined);
     if (path === undefined) throw new UsageError('no input given: name a file, or pipe addresses in (email-verify --help)');
-    await runList(path, runOptionsFrom(flags, env), streams);
+    const options = runOptionsFrom(await flagsWithConfig(program, flags), env);
+    await runList(path, options, streams, { version });
   });
+
+  program
+    .command('merge')
+    .description("join the outputs of --shard runs: their folders (or split CSVs and summary JSON files)")
+    .argument('<inputs...>', 'shard output folders or files')
+    .option('-o, --out-dir <dir>', 'where the merged CSVs go (required)')
+    .option('--summary-json <file>', 'also write the merged summary as JSON')
+    .option('--credit-price <usd>', 'price of one credit (default: the shards\' own)')
+    .action(async (inputs: string[], _flags: unknown, command: Command) => {
+      // --out-dir and the others are list flags too, so commander may file them under the parent.
+      const flags = command.optsWithGlobals<{ outDir?: string; summaryJson?: string; creditPrice?: string }>();
+      if (flags.outDir === undefined) throw new UsageError('merge needs --out-dir DIR: the folder for the merged CSVs');
+      await runMerge(inputs, { ...flags, outDir: flags.outDir }, streams, env);
+    });
 
   addVerifyFlags(
     program

@@ -4,6 +4,8 @@ import { resolveOptions, parseDuration, type VerifyOptions } from '../core/optio
 import { RESULT_CATEGORIES, type ResultCategory } from '../core/types.js';
 import type { RecordFormat } from '../io/write.js';
 import { UsageError } from '../errors.js';
+import { parseShard, type Shard } from '../io/shard.js';
+import { checkWebhookUrl } from '../report/webhook.js';
 
 /** The flags as commander hands them over. */
 export interface RawFlags {
@@ -28,6 +30,9 @@ export interface RawFlags {
   creditPrice?: string;
   quiet?: boolean;
   color?: boolean;
+  shard?: string;
+  webhook?: string;
+  config?: string;
 }
 
 export interface RunOptions {
@@ -43,6 +48,8 @@ export interface RunOptions {
   creditPrice: number;
   quiet: boolean;
   color: boolean;
+  shard?: Shard;
+  webhook?: URL;
 }
 
 function positiveInteger(flag: string, value: string | undefined, max: number): number | undefined {
@@ -127,5 +134,7 @@ export function runOptionsFrom(flags: RawFlags, env: NodeJS.ProcessEnv): RunOpti
     creditPrice,
     quiet: flags.quiet ?? false,
     color: (flags.color ?? true) && !env.NO_COLOR,
+    shard: flags.shard === undefined ? undefined : parseShard(flags.shard),
+    webhook: flags.webhook === undefined ? undefined : checkWebhookUrl(flags.webhook),
   };
 }

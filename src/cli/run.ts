@@ -11,6 +11,8 @@ import { openSplitWriter, outputBaseName, recordWriter, type SplitWriter } from 
 import { renderCredits, renderSummary } from '../report/render.js';
 import { createSummary, estimateCredits, type Summary } from '../report/summary.js';
 import { RunError } from '../errors.js';
+import { inShard, type Shard } from '../io/shard.js';
+import { newJobId, sendWebhook, webhookPayload, type JobInfo } from '../report/webhook.js';
 import type { RunOptions } from './options.js';
 
 export interface Streams {
@@ -83,8 +85,42 @@ async function writeSummaryJson(path: string, content: unknown): Promise<void> {
   }
 }
 
-export async function runList(inputPath: string, options: RunOptions, streams: Streams): Promise<Summary | undefined> {
-  const input = await openInput(inputPath, { column: options.column, sheet: options.sheet, stdin: streams.stdin });
+/** Keeps the rows of this shard: whole domains go to one shard (src/io/shard.ts). */
+async function* onlyShard(rows: AsyncIterable<DataRow>, shard: Shard | undefined): AsyncGenerator<DataRow> {
+  for await (const row of rows) if (!shard || inShard(row.address, shard)) yield row;
+}
+
+/** Tells the --webhook URL how the run ended; a failed delivery is reported, never fatal. */
+async function notify(options: RunOptions, streams: Streams, job: JobInfo, version: string): Promise<void> {
+  if (!options.webhook) return;
+  const delivery = await sendWebhook(options.webhook, webhookPayload(job), { version });
+  if (!delivery.ok) {
+    streams.stderr.write(
+      `email-verify: webhook ${options.webhook.origin} not delivered after ${delivery.attempts} attempts (${delivery.error ?? `HTTP ${delivery.status}`})\n`,
+    );
+  }
+}
+
+export async function runList(
+  inputPath: string,
+  options: RunOptions,
+  streams: Streams,
+  meta: { version: string } = { version: '0.0.0' },
+): Promise<Summary | undefined> {
+  const job: JobInfo = { id: newJobId(), createdAt: new Date(), completedAt: new Date(), input: inputPath };
+  try {
+    const summary = await verifyList(inputPath, options, streams);
+    if (summary) await notify(options, streams, { ...job, completedAt: new Date(), summary }, meta.version);
+    return summary;
+  } catch (error) {
+    await notify(options, streams, { ...job, completedAt: new Date(), error: (error as Error).message }, meta.version);
+    throw error;
+  }
+}
+
+async function verifyList(inputPath: string, options: RunOptions, streams: Streams): Promise<Summary | undefined> {
+  const opened = await openInput(inputPath, { column: options.column, sheet: options.sheet, stdin: streams.stdin });
+  const input = { ...opened, rows: onlyShard(opened.rows, options.shard) };
   if (options.estimate) {
     await runEstimate(input.rows, options, streams);
     return undefined;
@@ -107,7 +143,7 @@ export async function runList(inputPath: string, options: RunOptions, streams: S
   try {
     for await (const { row, result } of verifyRows(input.rows, verifier, { window: options.verify.concurrency * 50 })) {
       summary.add(result);
-      progress.update(row.index + 1);
+      progress.update(summary.count());
       if (split) await split.write(bucketOf(result.result), row.cells, result);
       else if (!options.only || options.only.has(result.result)) await records?.write(row.cells, result);
     }

@@ -25,6 +25,8 @@ export interface Summary {
 
 export interface SummaryBuilder {
   add(result: RowResult): void;
+  /** Rows added so far. */
+  count(): number;
   finish(elapsedMs: number): Summary;
 }
 
@@ -53,6 +55,7 @@ export function createSummary(creditPrice: number): SummaryBuilder {
       if (result.duplicate) duplicates += 1;
       else charged += result.credits_charged;
     },
+    count: () => total,
     finish(elapsedMs) {
       const unique = total - duplicates;
       return {
