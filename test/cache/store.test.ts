@@ -1,0 +1,427 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { open } from 'lmdb';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  CACHE_FILE,
+  CACHE_FORMAT_VERSION,
+  type CacheStore,
+  type Clock,
+  defaultCacheDir,
+  noCache,
+  openCacheStore,
+} from '../../src/cache/store.js';
+import type { CatchAllResult, MxResult } from '../../src/core/types.js';
+import { RunError } from '../../src/errors.js';
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+class FakeClock implements Clock {
+  constructor(public ms = Date.UTC(2026, 0, 1)) {}
+  now(): number {
+    return this.ms;
+  }
+  advance(ms: number): void {
+    this.ms += ms;
+  }
+}
+
+const dirs: string[] = [];
+const stores: CacheStore[] = [];
+
+function tempDir(): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'email-verify-cache-'));
+  dirs.push(dir);
+  return dir;
+}
+
+function openStore(dir: string, clock?: Clock): CacheStore {
+  const store = openCacheStore(clock ? { dir, clock } : { dir });
+  stores.push(store);
+  return store;
+}
+
+afterEach(async () => {
+  for (const store of stores.splice(0)) await store.close();
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+const acmeMx: MxResult = {
+  kind: 'mx',
+  implicit: false,
+  hosts: [{ exchange: 'mx1.acme.example', priority: 10, addresses: ['192.0.2.10'] }],
+};
+
+describe('DNS answers', () => {
+  it('expire with the TTL given at put time, positive and negative entries alike', () => {
+    const clock = new FakeClock();
+    const store = openStore(tempDir(), clock);
+    store.putDns<MxResult>('mx:acme.example', acmeMx, HOUR);
+    store.putDns<MxResult>('mx:gone.example', { kind: 'no_domain' }, 5 * MINUTE);
+
+    expect(store.getDns<MxResult>('mx:acme.example')).toEqual(acmeMx);
+    expect(store.getDns<MxResult>('mx:gone.example')).toEqual({ kind: 'no_domain' });
+
+    clock.advance(5 * MINUTE);
+    expect(store.getDns('mx:gone.example')).toBeUndefined();
+    expect(store.getDns<MxResult>('mx:acme.example')).toEqual(acmeMx);
+
+    clock.advance(HOUR - 5 * MINUTE);
+    expect(store.getDns('mx:acme.example')).toBeUndefined();
+    expect(store.getDns('mx:never.example')).toBeUndefined();
+
+    expect(store.stats()).toEqual({ dnsHits: 3, dnsMisses: 3, resultHits: 0, resultMisses: 0 });
+  });
+
+  it('keeps nothing for a TTL of zero, and a later put replaces an earlier one', () => {
+    const clock = new FakeClock();
+    const store = openStore(tempDir(), clock);
+    store.putDns('mx:zero.example', acmeMx, 0);
+    expect(store.getDns('mx:zero.example')).toBeUndefined();
+
+    store.putDns<MxResult>('mx:acme.example', { kind: 'lookup_failed', reason: 'SERVFAIL' }, MINUTE);
+    store.putDns<MxResult>('mx:acme.example', acmeMx, HOUR);
+    clock.advance(2 * MINUTE);
+    expect(store.getDns('mx:acme.example')).toEqual(acmeMx);
+  });
+});
+
+describe('domain facts', () => {
+  it('are kept per domain and kind, until their TTL', () => {
+    const clock = new FakeClock();
+    const store = openStore(tempDir(), clock);
+    const catchAll: CatchAllResult = { isCatchAll: true, confidence: 'high', reply: '250 2.1.5 Ok' };
+    store.putDomainFact('acme.example', 'catchall', catchAll, DAY);
+    store.putDomainFact('acme.example', 'mx-behaviour', { greylists: true }, HOUR);
+
+    expect(store.getDomainFact('acme.example', 'catchall')).toEqual(catchAll);
+    expect(store.getDomainFact('acme.example', 'mx-behaviour')).toEqual({ greylists: true });
+    expect(store.getDomainFact('other.example', 'catchall')).toBeUndefined();
+
+    clock.advance(HOUR);
+    expect(store.getDomainFact('acme.example', 'mx-behaviour')).toBeUndefined();
+    expect(store.getDomainFact('acme.example', 'catchall')).toEqual(catchAll);
+    clock.advance(DAY);
+    expect(store.getDomainFact('acme.example', 'catchall')).toBeUndefined();
+  });
+});
+
+describe('results', () => {
+  it('are not returned once older than the max age asked for', () => {
+    const clock = new FakeClock();
+    const store = openStore(tempDir(), clock);
+    store.putResult('jane@acme.example', { email: 'jane@acme.example', result: 'valid' });
+    clock.advance(3 * DAY);
+
+    expect(store.getResult('jane@acme.example', 7 * DAY)).toEqual({ email: 'jane@acme.example', result: 'valid' });
+    expect(store.getResult('jane@acme.example', 3 * DAY)).toBeDefined();
+    expect(store.getResult('jane@acme.example', 3 * DAY - 1)).toBeUndefined();
+    expect(store.getResult('jane@acme.example', 0)).toBeUndefined();
+    expect(store.getResult('bob@acme.example', 7 * DAY)).toBeUndefined();
+    expect(store.stats()).toEqual({ dnsHits: 0, dnsMisses: 0, resultHits: 2, resultMisses: 3 });
+  });
+
+  it('are stored as JSON: a later change to the object put does not leak in', () => {
+    const store = openStore(tempDir());
+    const value = { result: 'valid', when: new Date(0) };
+    store.putResult('jane@acme.example', value);
+    value.result = 'invalid';
+    expect(store.getResult('jane@acme.example', DAY)).toEqual({ result: 'valid', when: '1970-01-01T00:00:00.000Z' });
+  });
+
+  it('take keys longer than LMDB allows', () => {
+    const store = openStore(tempDir());
+    const long = `${'x'.repeat(3000)}@acme.example`;
+    store.putResult(long, 1);
+    store.putResult(`${'x'.repeat(3000)}@other.example`, 2);
+    expect(store.getResult(long, DAY)).toBe(1);
+  });
+});
+
+describe('persistence', () => {
+  it('keeps everything across close and reopen', async () => {
+    const clock = new FakeClock();
+    const dir = tempDir();
+    const first = openCacheStore({ dir, clock });
+    first.putDns('mx:acme.example', acmeMx, HOUR);
+    first.putDomainFact('acme.example', 'catchall', { isCatchAll: false }, DAY);
+    first.putResult('jane@acme.example', { result: 'valid' });
+    first.markRowsDone('run-1', [
+      { index: 0, bucket: 'valid' },
+      { index: 2, bucket: 'invalid' },
+    ]);
+    await first.close();
+
+    clock.advance(MINUTE);
+    const second = openStore(dir, clock);
+    expect(second.getDns('mx:acme.example')).toEqual(acmeMx);
+    expect(second.getDomainFact('acme.example', 'catchall')).toEqual({ isCatchAll: false });
+    expect(second.getResult('jane@acme.example', HOUR)).toEqual({ result: 'valid' });
+    expect(second.doneRows('run-1')).toEqual(
+      new Map([
+        [0, 'valid'],
+        [2, 'invalid'],
+      ]),
+    );
+  });
+
+  it('empties a store written in an older format, and refuses one from a newer version', async () => {
+    const dir = tempDir();
+    const first = openCacheStore({ dir });
+    first.putResult('jane@acme.example', { result: 'valid' });
+    await first.close();
+
+    const setFormat = async (format: number): Promise<void> => {
+      const root = open<string, string>({ path: path.join(dir, CACHE_FILE), encoding: 'string', maxDbs: 8 });
+      root.openDB<string, string>({ name: 'meta', encoding: 'string' }).putSync('format', String(format));
+      await root.close();
+    };
+
+    await setFormat(CACHE_FORMAT_VERSION - 1);
+    const upgraded = openCacheStore({ dir });
+    expect(upgraded.getResult('jane@acme.example', DAY)).toBeUndefined();
+    upgraded.putResult('bob@acme.example', { result: 'risky' });
+    await upgraded.close();
+
+    await setFormat(CACHE_FORMAT_VERSION + 1);
+    expect(() => openCacheStore({ dir })).toThrow(RunError);
+    expect(() => openCacheStore({ dir })).toThrow(/newer email-verify.*--no-cache/);
+
+    await setFormat(CACHE_FORMAT_VERSION);
+    expect(openStore(dir).getResult('bob@acme.example', DAY)).toEqual({ result: 'risky' });
+  });
+
+  it('drops expired DNS answers and facts from disk at most once a day, on open', async () => {
+    const clock = new FakeClock();
+    const dir = tempDir();
+    const first = openCacheStore({ dir, clock });
+    first.putDns('mx:short.example', acmeMx, MINUTE);
+    first.putDns('mx:long.example', acmeMx, 3 * DAY);
+    await first.close();
+
+    clock.advance(DAY + 1);
+    await openCacheStore({ dir, clock }).close();
+
+    const root = open<string, string>({ path: path.join(dir, CACHE_FILE), encoding: 'string', maxDbs: 8 });
+    const dnsKeys = [...root.openDB<string, string>({ name: 'dns', encoding: 'string' }).getKeys()];
+    await root.close();
+    expect(dnsKeys).toEqual(['mx:long.example']);
+  });
+
+  it('reports a dir it cannot create as a known error', () => {
+    // A regular file where a parent dir should be.
+    const file = path.join(tempDir(), 'not-a-dir');
+    writeFileSync(file, '');
+    expect(() => openCacheStore({ dir: path.join(file, 'cache') })).toThrow(RunError);
+    expect(() => openCacheStore({ dir: path.join(file, 'cache') })).toThrow(/cannot open the cache in .*--no-cache/);
+  });
+});
+
+describe('resume checkpoints', () => {
+  it('round-trips 100,000 rows', async () => {
+    const dir = tempDir();
+    const buckets = ['valid', 'risky', 'invalid', 'unknown'];
+    const rows = Array.from({ length: 100_000 }, (_, index) => ({ index, bucket: buckets[index % 4]! }));
+
+    let started = performance.now();
+    const store = openCacheStore({ dir });
+    // As the engine would: a checkpoint per batch of finished rows.
+    for (let i = 0; i < rows.length; i += 500) store.markRowsDone('big-run', rows.slice(i, i + 500));
+    const markMs = performance.now() - started;
+
+    started = performance.now();
+    const beforeCommit = store.doneRows('big-run');
+    const readPendingMs = performance.now() - started;
+    expect(beforeCommit.size).toBe(100_000);
+
+    started = performance.now();
+    await store.close();
+    const closeMs = performance.now() - started;
+
+    const reopened = openStore(dir);
+    started = performance.now();
+    const done = reopened.doneRows('big-run');
+    const readMs = performance.now() - started;
+
+    expect(done.size).toBe(100_000);
+    for (const { index, bucket } of rows) expect(done.get(index)).toBe(bucket);
+    expect(reopened.doneRows('another-run').size).toBe(0);
+
+    console.log(
+      `100,000 checkpoints: mark ${markMs.toFixed(0)} ms, read before commit ${readPendingMs.toFixed(0)} ms, ` +
+        `commit and close ${closeMs.toFixed(0)} ms, read after reopen ${readMs.toFixed(0)} ms`,
+    );
+  });
+
+  it('clearRun forgets one run and leaves the others', async () => {
+    const store = openStore(tempDir());
+    store.markRowsDone('run-a', [
+      { index: 1, bucket: 'valid' },
+      { index: 2, bucket: 'risky' },
+    ]);
+    store.markRowsDone('run-b', [{ index: 1, bucket: 'unknown' }]);
+    store.clearRun('run-a');
+    expect(store.doneRows('run-a').size).toBe(0);
+    await store.flush();
+    expect(store.doneRows('run-a').size).toBe(0);
+    expect(store.doneRows('run-b')).toEqual(new Map([[1, 'unknown']]));
+
+    store.markRowsDone('run-a', [{ index: 3, bucket: 'invalid' }]);
+    expect(store.doneRows('run-a')).toEqual(new Map([[3, 'invalid']]));
+  });
+});
+
+describe('noCache', () => {
+  it('stores nothing', async () => {
+    const store = noCache();
+    store.putDns('mx:acme.example', acmeMx, HOUR);
+    store.putDomainFact('acme.example', 'catchall', { isCatchAll: true }, HOUR);
+    store.putResult('jane@acme.example', { result: 'valid' });
+    store.markRowsDone('run', [{ index: 0, bucket: 'valid' }]);
+
+    expect(store.getDns('mx:acme.example')).toBeUndefined();
+    expect(store.getDomainFact('acme.example', 'catchall')).toBeUndefined();
+    expect(store.getResult('jane@acme.example', DAY)).toBeUndefined();
+    expect(store.doneRows('run').size).toBe(0);
+    expect(store.stats()).toEqual({ dnsHits: 0, dnsMisses: 1, resultHits: 0, resultMisses: 1 });
+    await store.flush();
+    await store.close();
+  });
+});
+
+describe('defaultCacheDir', () => {
+  it('follows each platform', () => {
+    expect(defaultCacheDir({}, 'linux', '/home/jane')).toBe('/home/jane/.cache/email-verify');
+    expect(defaultCacheDir({}, 'freebsd', '/home/jane')).toBe('/home/jane/.cache/email-verify');
+    expect(defaultCacheDir({}, 'darwin', '/Users/jane')).toBe('/Users/jane/Library/Caches/email-verify');
+    expect(defaultCacheDir({ LOCALAPPDATA: 'C:\\Users\\jane\\AppData\\Local' }, 'win32', 'C:\\Users\\jane')).toBe(
+      'C:\\Users\\jane\\AppData\\Local\\email-verify\\Cache',
+    );
+    expect(defaultCacheDir({}, 'win32', 'C:\\Users\\jane')).toBe('C:\\Users\\jane\\AppData\\Local\\email-verify\\Cache');
+  });
+
+  it('honours an absolute XDG_CACHE_HOME and ignores a relative one', () => {
+    expect(defaultCacheDir({ XDG_CACHE_HOME: '/var/cache/jane' }, 'linux', '/home/jane')).toBe(
+      '/var/cache/jane/email-verify',
+    );
+    expect(defaultCacheDir({ XDG_CACHE_HOME: '/Users/jane/.cache' }, 'darwin', '/Users/jane')).toBe(
+      '/Users/jane/.cache/email-verify',
+    );
+    expect(defaultCacheDir({ XDG_CACHE_HOME: 'relative/cache' }, 'linux', '/home/jane')).toBe(
+      '/home/jane/.cache/email-verify',
+    );
+    expect(defaultCacheDir({ XDG_CACHE_HOME: '' }, 'linux', '/home/jane')).toBe('/home/jane/.cache/email-verify');
+  });
+});
+
+describe('several processes', () => {
+  const WRITERS = 4;
+  const PER_WRITER = 2_000;
+  const CHILD_TIMEOUT_MS = 45_000;
+  const child = fileURLToPath(new URL('./writer-child.mjs', import.meta.url));
+
+  interface Exit {
+    code: number | null;
+    signal: NodeJS.Signals | null;
+    out: string;
+  }
+
+  /** Runs writer-child.mjs; `onOutput` sees everything printed so far and may return true to SIGKILL it. */
+  function runChild(args: string[], onOutput?: (out: string) => boolean): Promise<Exit> {
+    return new Promise((resolve, reject) => {
+      const proc = spawn(process.execPath, ['--import', 'tsx', child, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      proc.stdout.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        if (onOutput?.(out)) proc.kill('SIGKILL');
+      });
+      proc.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
+      const timer = setTimeout(() => proc.kill('SIGKILL'), CHILD_TIMEOUT_MS);
+      proc.on('error', reject);
+      proc.on('close', (code, signal) => {
+        clearTimeout(timer);
+        resolve({ code, signal, out });
+      });
+    });
+  }
+
+  it(
+    `${WRITERS} processes writing ${PER_WRITER} entries each at once lose nothing`,
+    async () => {
+      const dir = tempDir();
+      const started = performance.now();
+      const startAt = Date.now() + 2_000;
+      const exits = await Promise.all(
+        Array.from({ length: WRITERS }, (_, w) => runChild([dir, String(w), String(PER_WRITER), String(startAt)])),
+      );
+      const elapsedMs = performance.now() - started;
+      const spans: string[] = [];
+      for (const [w, exit] of exits.entries()) {
+        expect(exit.code, exit.out).toBe(0);
+        const report = JSON.parse(exit.out) as { writer: number; done: number; firstWriteAt: number; closedAt: number };
+        expect(report).toMatchObject({ writer: w, done: PER_WRITER });
+        spans.push(`${report.firstWriteAt - startAt}..${report.closedAt - startAt}`);
+      }
+
+      const store = openStore(dir);
+      for (let w = 0; w < WRITERS; w++) {
+        for (let i = 0; i < PER_WRITER; i++) {
+          expect(store.getResult(`own-${w}-${i}`, DAY)).toEqual({ writer: w, i });
+        }
+      }
+      // Shared keys hold one writer's whole value (last writer wins), never a mix.
+      for (let k = 0; k < 100; k++) {
+        const value = store.getResult<{ writer: number; i: number }>(`shared-${k}`, DAY);
+        expect(value).toBeDefined();
+        expect(value!.writer).toBeGreaterThanOrEqual(0);
+        expect(value!.writer).toBeLessThan(WRITERS);
+        expect(value!.i % 100).toBe(k);
+      }
+      for (let k = 0; k < 50; k++) {
+        const value = store.getDns<{ writer: number; i: number }>(`mx:shared-${k}.example`);
+        expect(value!.i % 50).toBe(k);
+      }
+      const done = store.doneRows('shared-run');
+      expect(done.size).toBe(WRITERS * PER_WRITER);
+      for (const [index, bucket] of done) expect(bucket).toBe(`b${Math.floor(index / PER_WRITER)}`);
+
+      console.log(
+        `Node ${process.version}, ${WRITERS} processes x ${PER_WRITER} rows (4 writes each) into one store: ${elapsedMs.toFixed(0)} ms ` +
+          `including start-up and a 2 s start barrier; each writer's first write..close, ms after the barrier: ${spans.join(', ')}`,
+      );
+    },
+    CHILD_TIMEOUT_MS + 15_000,
+  );
+  it(
+    'a writer killed mid-run leaves a store that opens, with every flushed checkpoint in it',
+    async () => {
+      const dir = tempDir();
+      let flushed = 0;
+      const exit = await runChild([dir, '0', 'until-killed'], (out) => {
+        flushed = Math.max(0, ...out.trim().split('\n').map(Number));
+        return flushed >= 1_000;
+      });
+      expect(exit.signal, exit.out).toBe('SIGKILL');
+      expect(flushed).toBeGreaterThanOrEqual(1_000);
+
+      // Another process can take the write lock the dead one held, and add to what it left.
+      const after = await runChild([dir, '1', '50', String(Date.now())]);
+      expect(after.code, after.out).toBe(0);
+
+      const store = openStore(dir);
+      const done = store.doneRows('killed-run');
+      // Batches commit whole and in order: what survived is rows 0..n-1, at least every flushed one.
+      expect(done.size).toBeGreaterThanOrEqual(flushed);
+      expect(done.size % 50).toBe(0);
+      for (let index = 0; index < done.size; index++) expect(done.get(index)).toBe('valid');
+      expect(store.getResult(`killed-${flushed - 50}`, DAY)).toEqual({ index: flushed - 50 });
+      expect(store.getResult('own-1-49', DAY)).toEqual({ writer: 1, i: 49 });
+    },
+    2 * CHILD_TIMEOUT_MS + 15_000,
+  );
+});
