@@ -17,6 +17,8 @@ const args = [
   String(net.smtpPort),
   '--timeout',
   '5s',
+  // The simulated hosts get new addresses each run: answers kept from a past demo would be stale.
+  '--no-cache',
   ...process.argv.slice(2),
 ];
 console.error(`simulated network: DNS ${net.dnsServer}, SMTP port ${net.smtpPort}`);

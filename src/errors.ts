@@ -22,8 +22,15 @@ export class RunError extends Error {
   readonly exitCode = EXIT_RUNTIME;
 }
 
-export type KnownError = UsageError | InputError | RunError;
+/** Stopped by SIGINT/SIGTERM: exit 130, as shells report a Ctrl-C. */
+export const EXIT_INTERRUPTED = 130;
+export class InterruptedError extends Error {
+  override name = 'InterruptedError';
+  readonly exitCode = EXIT_INTERRUPTED;
+}
+
+export type KnownError = UsageError | InputError | RunError | InterruptedError;
 
 export function isKnownError(error: unknown): error is KnownError {
-  return error instanceof UsageError || error instanceof InputError || error instanceof RunError;
+  return error instanceof UsageError || error instanceof InputError || error instanceof RunError || error instanceof InterruptedError;
 }

@@ -1,7 +1,8 @@
 // The programmatic API: verify addresses without the CLI.
-import { createVerifier, verifyRows, type Network, type Verifier } from './core/engine.js';
+import type { CacheStore } from './cache/store.js';
+import { createVerifier, verifyRows, withMemory, type DomainFacts, type Network, type Verifier } from './core/engine.js';
 import { resolveOptions, type VerifyOptions } from './core/options.js';
-import type { VerificationResult } from './core/types.js';
+import type { CatchAllResult, MxResult, VerificationResult } from './core/types.js';
 import { createMxLookup } from './dns/mx.js';
 import { probeRecipients } from './smtp/prober.js';
 
@@ -12,12 +13,18 @@ export { RESULT_FIELDS, RESULT_CATEGORIES, OUTPUT_BUCKETS, bucketOf } from './co
 export { checkSyntax } from './core/syntax.js';
 export { verdictOf } from './core/verdict.js';
 export { createVerifier, verifyRows };
-export type { Network, Verifier, VerifierDeps, InputRow, VerifiedRow } from './core/engine.js';
+export type { Network, Verifier, VerifierDeps, InputRow, VerifiedRow, DomainFacts, ResultMemory } from './core/engine.js';
+export { withMemory };
+export { openCacheStore, noCache, defaultCacheDir, type CacheStore } from './cache/store.js';
 export type { Clock } from './core/domain-queue.js';
 
-/** The real network: DNS through node:dns, SMTP over node:net/tls. */
-export function createNetwork(options: VerifyOptions): Network {
-  const lookupMx = createMxLookup({ servers: options.dnsServers, timeoutMs: options.timeoutMs });
+/** The real network: DNS through node:dns, SMTP over node:net/tls; DNS answers kept in `store`. */
+export function createNetwork(options: VerifyOptions, store?: CacheStore): Network {
+  const mxCache = store && {
+    get: (domain: string) => store.getDns<MxResult>(`mx:${domain}`),
+    put: (domain: string, result: MxResult, ttlMs: number) => store.putDns(`mx:${domain}`, result, ttlMs),
+  };
+  const lookupMx = createMxLookup({ servers: options.dnsServers, timeoutMs: options.timeoutMs }, mxCache);
   const probe = { port: options.smtpPort, timeoutMs: options.timeoutMs, helo: options.helo, from: options.from };
   return {
     lookupMx,
@@ -28,6 +35,44 @@ export function createNetwork(options: VerifyOptions): Network {
 export function createDefaultVerifier(options: Partial<VerifyOptions> = {}): Verifier {
   const resolved = resolveOptions(options);
   return createVerifier(resolved, createNetwork(resolved));
+}
+
+// Per-domain facts change rarely; a week keeps a nightly job from re-probing every domain.
+const CATCH_ALL_TTL_MS = 7 * 24 * 60 * 60_000;
+/** Only answers that are facts about the mailbox are reused across runs. */
+const LASTING: ReadonlySet<VerificationResult['result']> = new Set(['valid', 'valid_role_based', 'invalid', 'risky']);
+
+export interface CacheUse {
+  store: CacheStore;
+  /** Results older than this are verified again. */
+  maxAgeMs: number;
+  /** A resumable run's key: its results (all of them) are kept until the run is cleared. */
+  runKey?: string;
+}
+
+/** The verifier with the on-disk store: DNS answers, catch-all facts, results, and the run's checkpoint. */
+export function createCachedVerifier(options: Partial<VerifyOptions>, cache: CacheUse): Verifier {
+  const resolved = resolveOptions(options);
+  const { store, maxAgeMs, runKey } = cache;
+  const facts: DomainFacts = {
+    catchAll: (domain) => store.getDomainFact<CatchAllResult>(domain, 'catchall'),
+    rememberCatchAll: (domain, result) => store.putDomainFact(domain, 'catchall', result, CATCH_ALL_TTL_MS),
+  };
+  let verifier = createVerifier(resolved, createNetwork(resolved, store), { facts });
+  verifier = withMemory(verifier, {
+    recall: (key) => store.getResult<VerificationResult>(key, maxAgeMs),
+    remember: (key, result) => {
+      if (LASTING.has(result.result)) store.putResult(key, result);
+    },
+  });
+  if (runKey !== undefined) {
+    // Outermost: a resumed run reuses every answer it already had, unknown ones included.
+    verifier = withMemory(verifier, {
+      recall: (key) => store.getRunResult<VerificationResult>(runKey, key),
+      remember: (key, result) => store.putRunResult(runKey, key, result),
+    });
+  }
+  return verifier;
 }
 
 /** Verifies one address through the whole pipeline. */

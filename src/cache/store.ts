@@ -39,6 +39,10 @@ export interface CacheStore {
   /** Resume checkpoints: which row indexes of a run are done, and the output bucket of each. */
   markRowsDone(runKey: string, rows: { index: number; bucket: string }[]): void;
   doneRows(runKey: string): Map<number, string>;
+  /** A run's own results, whatever their category, kept until clearRun: what a resumed run reuses. */
+  putRunResult<T>(runKey: string, key: string, value: T): void;
+  getRunResult<T>(runKey: string, key: string): T | undefined;
+  /** Forgets a run's rows and results. */
   clearRun(runKey: string): void;
   /** Counters for the bench: hits and misses per kind since open. */
   stats(): CacheStats;
@@ -268,9 +272,18 @@ class LmdbCacheStore implements CacheStore {
     const prefix = runPrefix(runKey);
     const done = new Map<number, string>();
     for (const [key, bucket] of this.runs.entries(prefix)) {
-      done.set(Number(key.slice(prefix.length)), bucket);
+      const index = key.slice(prefix.length);
+      if (/^\d+$/.test(index)) done.set(Number(index), bucket); // the run's results share the prefix
     }
     return done;
+  }
+
+  putRunResult<T>(runKey: string, key: string, value: T): void {
+    this.runs.put(`${runPrefix(runKey)}r:${storedKey(key)}`, JSON.stringify(value));
+  }
+
+  getRunResult<T>(runKey: string, key: string): T | undefined {
+    return parse<T>(this.runs.get(`${runPrefix(runKey)}r:${storedKey(key)}`));
   }
 
   clearRun(runKey: string): void {
@@ -386,6 +399,8 @@ export function noCache(): CacheStore {
     putResult: () => {},
     markRowsDone: () => {},
     doneRows: () => new Map(),
+    putRunResult: () => {},
+    getRunResult: () => undefined,
     clearRun: () => {},
     stats: () => ({ ...counters }),
     flush: () => Promise.resolve(),

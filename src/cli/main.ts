@@ -53,7 +53,10 @@ function addVerifyFlags(command: Command): Command {
     .option('--from <address>', 'MAIL FROM address when a server refuses the null sender')
     .option('--smtp-port <port>', 'SMTP port of the mail hosts (default 25)')
     .option('--dns-server <host[:port]>', 'DNS server to ask (repeatable; default: the system\'s)', collect)
-    .option('--no-color', 'no colours in the output (NO_COLOR is honoured too)');
+    .option('--no-color', 'no colours in the output (NO_COLOR is honoured too)')
+    .option('--cache-dir <dir>', 'where DNS answers, domain facts and results are kept (default: the user cache folder)')
+    .option('--no-cache', 'keep nothing on disk and reuse nothing (and so no resume)')
+    .option('--max-age <duration>', 'reuse kept results younger than this, e.g. 12h, 7d; 0 = never (default 7d)');
 }
 
 export async function main(argv: string[], streams: Streams, env: NodeJS.ProcessEnv = process.env): Promise<number> {
@@ -75,6 +78,7 @@ export async function main(argv: string[], streams: Streams, env: NodeJS.Process
     .option('--shard <K/N>', 'verify only the rows whose domain falls in shard K of N (see merge)')
     .option('--webhook <url>', 'POST a job.completed payload here when the run ends')
     .option('--config <file>', 'read flags from this JSON file (default: ./email-verify.config.json)')
+    .option('--restart', 'discard the checkpoint of an interrupted run of this list and start over')
     .version(version, '-V, --version')
     .addHelpText('after', EXAMPLES)
     .showHelpAfterError('(run email-verify --help for usage)')

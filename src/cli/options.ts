@@ -6,6 +6,10 @@ import type { RecordFormat } from '../io/write.js';
 import { UsageError } from '../errors.js';
 import { parseShard, type Shard } from '../io/shard.js';
 import { checkWebhookUrl } from '../report/webhook.js';
+import { defaultCacheDir } from '../cache/store.js';
+
+// Mailboxes come and go; a week-old answer is still what a nightly job should reuse.
+const DEFAULT_MAX_AGE_MS = 7 * 24 * 60 * 60_000;
 
 /** The flags as commander hands them over. */
 export interface RawFlags {
@@ -33,6 +37,10 @@ export interface RawFlags {
   shard?: string;
   webhook?: string;
   config?: string;
+  cache?: boolean;
+  cacheDir?: string;
+  maxAge?: string;
+  restart?: boolean;
 }
 
 export interface RunOptions {
@@ -50,6 +58,10 @@ export interface RunOptions {
   color: boolean;
   shard?: Shard;
   webhook?: URL;
+  /** Undefined with --no-cache (and --offline, which reuses nothing). */
+  cacheDir?: string;
+  maxAgeMs: number;
+  restart: boolean;
 }
 
 function positiveInteger(flag: string, value: string | undefined, max: number): number | undefined {
@@ -65,7 +77,7 @@ function duration(flag: string, value: string | undefined, { zeroAllowed = false
   if (value === undefined) return undefined;
   const ms = parseDuration(value);
   if (!Number.isFinite(ms) || ms < 0 || (ms === 0 && !zeroAllowed)) {
-    throw new UsageError(`${flag} ${value}: expected a duration such as 30s, 500ms, 5m or a number of seconds`);
+    throw new UsageError(`${flag} ${value}: expected a duration such as 30s, 500ms, 5m, 7d or a number of seconds`);
   }
   return ms;
 }
@@ -135,6 +147,9 @@ export function runOptionsFrom(flags: RawFlags, env: NodeJS.ProcessEnv): RunOpti
     quiet: flags.quiet ?? false,
     color: (flags.color ?? true) && !env.NO_COLOR,
     shard: flags.shard === undefined ? undefined : parseShard(flags.shard),
+    cacheDir: flags.cache === false || verify.offline ? undefined : (flags.cacheDir ?? defaultCacheDir(env)),
+    maxAgeMs: duration('--max-age', flags.maxAge, { zeroAllowed: true }) ?? DEFAULT_MAX_AGE_MS,
+    restart: flags.restart ?? false,
     webhook: flags.webhook === undefined ? undefined : checkWebhookUrl(flags.webhook),
   };
 }

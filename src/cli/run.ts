@@ -1,16 +1,16 @@
 // Runs one list: input -> engine -> split CSVs or stdout records -> summary.
-import { writeFile } from 'node:fs/promises';
+import { stat, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import ora, { type Ora } from 'ora';
 import { checkSyntax, dedupKey } from '../core/syntax.js';
 import { flagsOf } from '../core/flags.js';
 import { bucketOf } from '../core/types.js';
-import { createDefaultVerifier, verifyRows } from '../index.js';
+import { createCachedVerifier, createDefaultVerifier, openCacheStore, verifyRows, type CacheStore, type Verifier } from '../index.js';
 import { openInput, type DataRow } from '../io/read.js';
 import { openSplitWriter, outputBaseName, recordWriter, type SplitWriter } from '../io/write.js';
 import { renderCredits, renderSummary } from '../report/render.js';
 import { createSummary, estimateCredits, type Summary } from '../report/summary.js';
-import { RunError } from '../errors.js';
+import { EXIT_INTERRUPTED, InterruptedError, RunError } from '../errors.js';
 import { inShard, type Shard } from '../io/shard.js';
 import { newJobId, sendWebhook, webhookPayload, type JobInfo } from '../report/webhook.js';
 import type { RunOptions } from './options.js';
@@ -118,6 +118,34 @@ export async function runList(
   }
 }
 
+/** Identifies "the same run" for resume: the same file, unchanged, read the same way. */
+async function runKeyOf(inputPath: string, options: RunOptions): Promise<string | undefined> {
+  if (inputPath === '-') return undefined; // standard input cannot be read again
+  const info = await stat(inputPath);
+  const shard = options.shard ? `${options.shard.index}/${options.shard.count}` : '';
+  return JSON.stringify([resolve(inputPath), info.size, info.mtimeMs, shard, options.column ?? '', options.sheet ?? '']);
+}
+
+function openStore(options: RunOptions): CacheStore | undefined {
+  return options.cacheDir === undefined ? undefined : openCacheStore({ dir: options.cacheDir });
+}
+
+/** SIGINT/SIGTERM stop the run cleanly; a second one ends the process at once. */
+function onInterrupt(stop: () => void): () => void {
+  let count = 0;
+  const handler = () => {
+    count += 1;
+    if (count > 1) process.exit(EXIT_INTERRUPTED);
+    stop();
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
+  return () => {
+    process.off('SIGINT', handler);
+    process.off('SIGTERM', handler);
+  };
+}
+
 async function verifyList(inputPath: string, options: RunOptions, streams: Streams): Promise<Summary | undefined> {
   const opened = await openInput(inputPath, { column: options.column, sheet: options.sheet, stdin: streams.stdin });
   const input = { ...opened, rows: onlyShard(opened.rows, options.shard) };
@@ -129,7 +157,6 @@ async function verifyList(inputPath: string, options: RunOptions, streams: Strea
   const toStdout = options.stdout || (inputPath === '-' && options.outDir === undefined);
   const started = performance.now();
   const summary = createSummary(options.creditPrice);
-  const verifier = createDefaultVerifier(options.verify);
   const { header } = input.shape;
 
   let split: SplitWriter | undefined;
@@ -139,21 +166,58 @@ async function verifyList(inputPath: string, options: RunOptions, streams: Strea
     split = await openSplitWriter(outDir, outputBaseName(inputPath), header);
   }
 
+  const store = openStore(options);
+  const runKey = store ? await runKeyOf(inputPath, options) : undefined;
+  if (store && runKey !== undefined && options.restart) store.clearRun(runKey);
+  const verifier = store
+    ? createCachedVerifier(options.verify, { store, maxAgeMs: options.maxAgeMs, runKey })
+    : createDefaultVerifier(options.verify);
+  // Verifications under way: an interrupted run waits for them, so their answers are kept.
+  const inFlight = new Set<Promise<unknown>>();
+  const tracked: Verifier = {
+    verify(address) {
+      const pending = verifier.verify(address);
+      inFlight.add(pending);
+      void pending.finally(() => inFlight.delete(pending)).catch(() => undefined);
+      return pending;
+    },
+    close: () => verifier.close(),
+  };
+  let interrupted = false;
+  const stopListening = onInterrupt(() => {
+    interrupted = true;
+    verifier.close();
+  });
+
   const progress = startProgress(streams, options);
   try {
-    for await (const { row, result } of verifyRows(input.rows, verifier, { window: options.verify.concurrency * 50 })) {
+    for await (const { row, result } of verifyRows(input.rows, tracked, { window: options.verify.concurrency * 50 })) {
+      if (interrupted) break;
       summary.add(result);
       progress.update(summary.count());
       if (split) await split.write(bucketOf(result.result), row.cells, result);
       else if (!options.only || options.only.has(result.result)) await records?.write(row.cells, result);
     }
+    if (interrupted) {
+      await Promise.allSettled([...inFlight]);
+      throw new InterruptedError(
+        `interrupted after ${summary.count()} rows; the outputs were not written. Run the same command again to resume${store ? '' : ' (with the cache on)'}`,
+      );
+    }
     await split?.commit();
+    if (store && runKey !== undefined) store.clearRun(runKey);
   } catch (error) {
     await split?.abort();
+    if (interrupted && !options.quiet) {
+      const partial = summary.finish(performance.now() - started);
+      streams.stderr.write(`${renderSummary(partial, { color: false })}\n`);
+    }
     throw error;
   } finally {
     verifier.close();
+    stopListening();
     progress.stop();
+    await store?.close();
   }
 
   const done = summary.finish(performance.now() - started);

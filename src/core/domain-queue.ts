@@ -34,6 +34,10 @@ export interface DomainQueueOptions {
   catchAll: boolean;
   /** How many times an inconclusive catch-all probe is tried again. */
   probeAttempts: number;
+  /** The domain's catch-all verdict from an earlier run: no probe is sent. */
+  knownCatchAll?: CatchAllResult;
+  /** Told the domain's catch-all verdict when a probe decides it. */
+  onCatchAll?(result: CatchAllResult): void;
 }
 
 /** Asks one session's worth of recipients; the one place that reaches the network. */
@@ -58,6 +62,8 @@ export function catchAllFrom(probe: MailboxResult): CatchAllResult | undefined {
 
 export class DomainQueue {
   private readonly waiting: Waiting[] = [];
+  private stopped = false;
+  private unasked: MailboxResult | undefined;
   private active = 0;
   private scheduled = false;
   private probeState: 'unasked' | 'asking' | 'done' = 'unasked';
@@ -77,19 +83,37 @@ export class DomainQueue {
     private readonly limit: <T>(fn: () => Promise<T>) => Promise<T>,
     private readonly options: DomainQueueOptions,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    if (options.knownCatchAll) {
+      this.catchAll = options.knownCatchAll;
+      this.probeState = 'done';
+    }
+  }
 
   check(address: string): Promise<MailboxAnswer> {
     return new Promise((resolve) => this.enqueue({ address, resolve }));
   }
 
-  /** Cancels the retries still waiting; their addresses are answered with what they last got. */
-  close(): void {
+  get isStopped(): boolean {
+    return this.stopped;
+  }
+
+  /**
+   * Starts no more sessions: retries still waiting keep the answer they last got, addresses not
+   * yet asked get `unasked`. Sessions in flight finish on their own.
+   */
+  stop(unasked: MailboxResult): void {
+    this.stopped = true;
+    this.unasked = unasked;
     for (const [item, { cancel, last }] of this.retries) {
       cancel();
       item.resolve({ mailbox: last, catchAll: this.catchAll });
     }
     this.retries.clear();
+    for (const item of this.waiting.splice(0)) item.resolve({ mailbox: unasked, catchAll: undefined });
+    const waiters = this.awaitingProbe;
+    this.awaitingProbe = [];
+    waiters.forEach((release) => release());
   }
 
   private enqueue(item: Waiting): void {
@@ -104,6 +128,7 @@ export class DomainQueue {
   }
 
   private pump(): void {
+    if (this.stopped) return;
     while (this.active < this.options.sessions && this.waiting.length > 0) {
       const probe = this.options.catchAll && this.probeState === 'unasked';
       if (probe) this.probeState = 'asking';
@@ -118,18 +143,16 @@ export class DomainQueue {
   }
 
   private async run(batch: Waiting[], probe: boolean): Promise<void> {
-    const addresses = batch.map((w) => w.address);
+    const recipients = [...(probe ? [this.probeAddress] : []), ...batch.map((w) => w.address)];
     let results: MailboxResult[];
     try {
-      results = await this.limit(() => this.ask(this.hosts, probe ? [this.probeAddress, ...addresses] : addresses));
+      // A session still waiting for a free slot when the run stops never connects.
+      results = await this.limit(() =>
+        this.unasked ? Promise.resolve(recipients.map(() => this.unasked!)) : this.ask(this.hosts, recipients),
+      );
     } catch (error) {
       const reason = `Verification failed: ${(error as Error).message}`;
-      results = (probe ? [this.probeAddress, ...addresses] : addresses).map(() => ({
-        outcome: 'error' as const,
-        reason,
-        reply: '',
-        mxHost: '',
-      }));
+      results = recipients.map(() => ({ outcome: 'error' as const, reason, reply: '', mxHost: '' }));
     }
     if (probe) this.settleProbe(results.shift());
     batch.forEach((item, i) => this.answer(item, results[i]!));
@@ -138,6 +161,7 @@ export class DomainQueue {
   private settleProbe(result: MailboxResult | undefined): void {
     this.probeTries += 1;
     this.catchAll = result ? catchAllFrom(result) : undefined;
+    if (this.catchAll) this.options.onCatchAll?.(this.catchAll);
     const conclusive = this.catchAll !== undefined || this.probeTries >= this.options.probeAttempts;
     this.probeState = conclusive ? 'done' : 'unasked';
     if (conclusive || this.waiting.length === 0) {
@@ -151,7 +175,7 @@ export class DomainQueue {
   private answer(item: Waiting, mailbox: MailboxResult): void {
     const now = this.clock.now();
     item.firstAnswerAt ??= now;
-    if (RETRIED.has(mailbox.outcome) && now + this.options.retryDelayMs - item.firstAnswerAt <= this.options.retryBudgetMs) {
+    if (!this.stopped && RETRIED.has(mailbox.outcome) && now + this.options.retryDelayMs - item.firstAnswerAt <= this.options.retryBudgetMs) {
       const cancel = this.clock.after(this.options.retryDelayMs, () => {
         this.retries.delete(item);
         this.enqueue(item);
@@ -161,7 +185,7 @@ export class DomainQueue {
     }
     const needsProbe = mailbox.outcome === 'accepted' && this.options.catchAll && this.probeState !== 'done';
     // Wait only for a probe that some session is carrying or will carry.
-    if (needsProbe && (this.probeState === 'asking' || this.waiting.length > 0)) {
+    if (needsProbe && !this.stopped && (this.probeState === 'asking' || this.waiting.length > 0)) {
       this.awaitingProbe.push(() => item.resolve({ mailbox, catchAll: this.catchAll }));
       return;
     }

@@ -7,7 +7,7 @@ import { DomainQueue, systemClock, type AskMailboxes, type Clock } from './domai
 import { flagsOf, NO_FLAGS } from './flags.js';
 import type { VerifyOptions } from './options.js';
 import { checkSyntax, dedupKey } from './syntax.js';
-import type { Findings, MxHost, MxResult, RowResult, VerificationResult } from './types.js';
+import type { CatchAllResult, Findings, MailboxResult, MxHost, MxResult, RowResult, VerificationResult } from './types.js';
 import { verdictOf } from './verdict.js';
 
 /** The network stages, implemented in dns/ and smtp/ (or by a test). */
@@ -19,14 +19,26 @@ export interface Network {
 
 export interface Verifier {
   verify(input: string): Promise<VerificationResult>;
-  /** Ends waiting retries (their addresses keep their last answer); call when the run stops. */
+  /**
+   * Stops the run's network work: retries waiting keep their last answer, addresses not yet
+   * asked (and any verified after this) are unknown with the reason INTERRUPTED.
+   */
   close(): void;
+}
+
+export const INTERRUPTED = 'Interrupted before it was verified';
+
+/** Per-domain facts kept between runs (the on-disk store), so a domain is probed once. */
+export interface DomainFacts {
+  catchAll(domain: string): CatchAllResult | undefined;
+  rememberCatchAll(domain: string, result: CatchAllResult): void;
 }
 
 export interface VerifierDeps {
   clock?: Clock;
   /** The local part of the catch-all probe; improbable by default. */
   probeLocalPart?: () => string;
+  facts?: DomainFacts;
 }
 
 export function createVerifier(options: VerifyOptions, network: Network, deps: VerifierDeps = {}): Verifier {
@@ -46,6 +58,8 @@ export function createVerifier(options: VerifyOptions, network: Network, deps: V
         retryBudgetMs: options.greylistBudgetMs,
         catchAll: options.catchAll,
         probeAttempts: 3,
+        knownCatchAll: deps.facts?.catchAll(domain),
+        onCatchAll: (result) => deps.facts?.rememberCatchAll(domain, result),
       }, clock);
       queues.set(domain, queue);
     }
@@ -64,16 +78,52 @@ export function createVerifier(options: VerifyOptions, network: Network, deps: V
       flags: flagsOf(syntax.email, syntax.local, syntax.domain),
     };
     if (options.offline) return { ...findings, notChecked: 'Not checked: offline mode (no network checks)' };
+    if (closed) return { ...findings, notChecked: INTERRUPTED };
 
     findings.mx = await global(() => network.lookupMx(syntax.domain));
     if (findings.mx.kind !== 'mx') return findings;
+    if (closed) return { ...findings, notChecked: INTERRUPTED };
     const { mailbox, catchAll } = await queueOf(syntax.domain, findings.mx.hosts).check(syntax.email);
     return { ...findings, mailbox, catchAll: mailbox.outcome === 'accepted' ? catchAll : undefined };
   }
 
+  let closed = false;
+  const unasked: MailboxResult = { outcome: 'error', reason: INTERRUPTED, reply: '', mxHost: '' };
   return {
     verify: async (input) => verdictOf(await findingsOf(input)),
-    close: () => queues.forEach((q) => q.close()),
+    close() {
+      closed = true;
+      queues.forEach((q) => q.stop(unasked));
+    },
+  };
+}
+
+/** Answers kept from earlier (the on-disk store): an address found there is not asked again. */
+export interface ResultMemory {
+  recall(key: string): VerificationResult | undefined;
+  remember(key: string, result: VerificationResult): void;
+}
+
+/** The key an address is remembered by: its normalised form with the local part case-folded. */
+export function memoryKey(input: string): string | undefined {
+  const syntax = checkSyntax(input, { allowAddressLiterals: true });
+  return syntax.ok ? dedupKey(syntax.email) : undefined;
+}
+
+/** A verifier that answers from memory first and remembers what it had to find out. */
+export function withMemory(verifier: Verifier, memory: ResultMemory): Verifier {
+  return {
+    async verify(input) {
+      const key = memoryKey(input);
+      // Syntax failures cost nothing to find again.
+      if (key === undefined) return verifier.verify(input);
+      const known = memory.recall(key);
+      if (known) return { ...known, email: checkSyntax(input, { allowAddressLiterals: true }).email };
+      const result = await verifier.verify(input);
+      if (result.reason !== INTERRUPTED) memory.remember(key, result);
+      return result;
+    },
+    close: () => verifier.close(),
   };
 }
 

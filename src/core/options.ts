@@ -49,12 +49,12 @@ export function resolveOptions(partial: Partial<VerifyOptions> = {}): VerifyOpti
   return { ...DEFAULT_OPTIONS, ...defined };
 }
 
-/** Parses "30s", "5m", "250ms", "1h" or plain seconds into milliseconds; NaN when malformed. */
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** Parses "30s", "5m", "250ms", "1h", "7d" or plain seconds into milliseconds; NaN when malformed. */
 export function parseDuration(text: string): number {
-  const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$/i.exec(text);
+  const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$/i.exec(text);
   if (!match) return Number.NaN;
-  const value = Number(match[1]);
   const unit = (match[2] ?? 's').toLowerCase();
-  const factor = unit === 'ms' ? 1 : unit === 's' ? 1000 : unit === 'm' ? 60_000 : 3_600_000;
-  return Math.round(value * factor);
+  return Math.round(Number(match[1]) * (UNIT_MS[unit] ?? Number.NaN));
 }

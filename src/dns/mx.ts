@@ -95,19 +95,36 @@ export async function checkMx(resolver: Resolver, domain: string): Promise<MxRes
   return failure ? failed(failure) : { kind: 'no_mail_host' };
 }
 
-/** One lookup per domain for the whole run; concurrent callers share the one in flight. */
-export function createMxLookup(options: MxLookupOptions): (domain: string) => Promise<MxResult> {
+/** Answers kept between runs (the on-disk store). */
+export interface MxCache {
+  get(domain: string): MxResult | undefined;
+  put(domain: string, result: MxResult, ttlMs: number): void;
+}
+
+// node:dns gives no TTL for MX records, so answers are kept for fixed, modest times; a domain
+// that does not exist may be registered soon, so "no" is kept shorter than "yes" (RFC 2308).
+export const MX_TTL_MS = 60 * 60_000;
+export const NEGATIVE_TTL_MS = 10 * 60_000;
+
+/**
+ * One lookup per domain for the whole run; concurrent callers share the one in flight, and
+ * answers found in `cache` are not asked again.
+ */
+export function createMxLookup(options: MxLookupOptions, cache?: MxCache): (domain: string) => Promise<MxResult> {
   const resolver = createResolver(options);
-  const cache = new Map<string, Promise<MxResult>>();
+  const inFlight = new Map<string, Promise<MxResult>>();
   return (domain) => {
-    let pending = cache.get(domain);
+    let pending = inFlight.get(domain);
     if (!pending) {
-      pending = checkMx(resolver, domain).then((result) => {
+      const known = cache?.get(domain);
+      pending = known ? Promise.resolve(known) : checkMx(resolver, domain);
+      pending = pending.then((result) => {
         // A failed lookup says nothing about the domain: the next address asks again.
-        if (result.kind === 'lookup_failed') cache.delete(domain);
+        if (result.kind === 'lookup_failed') inFlight.delete(domain);
+        else if (!known) cache?.put(domain, result, result.kind === 'mx' ? MX_TTL_MS : NEGATIVE_TTL_MS);
         return result;
       });
-      cache.set(domain, pending);
+      inFlight.set(domain, pending);
     }
     return pending;
   };

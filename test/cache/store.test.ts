@@ -274,6 +274,21 @@ describe('resume checkpoints', () => {
     store.markRowsDone('run-a', [{ index: 3, bucket: 'invalid' }]);
     expect(store.doneRows('run-a')).toEqual(new Map([[3, 'invalid']]));
   });
+
+  it("keeps a run's results apart from its rows and from other runs, until clearRun", async () => {
+    const dir = tempDir();
+    let store = openStore(dir);
+    store.putRunResult('run-a', 'alice@acme.example', { result: 'unknown' });
+    store.markRowsDone('run-a', [{ index: 0, bucket: 'unknown' }]);
+    expect(store.getRunResult('run-b', 'alice@acme.example')).toBeUndefined();
+    await store.close();
+    store = openStore(dir);
+    expect(store.getRunResult('run-a', 'alice@acme.example')).toEqual({ result: 'unknown' });
+    expect(store.doneRows('run-a')).toEqual(new Map([[0, 'unknown']]));
+    store.clearRun('run-a');
+    expect(store.getRunResult('run-a', 'alice@acme.example')).toBeUndefined();
+    await store.close();
+  });
 });
 
 describe('noCache', () => {

@@ -1,5 +1,8 @@
 // Runs the built bin as a child process, the way users run it.
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const BIN = fileURLToPath(new URL('../../bin/email-verify.js', import.meta.url));
@@ -10,11 +13,19 @@ export interface CliRun {
   stderr: string;
 }
 
-export function runCli(args: string[], options: { input?: string | Buffer; cwd?: string; timeoutMs?: number } = {}): Promise<CliRun> {
-  return new Promise((resolve, reject) => {
+/**
+ * Runs the bin to completion. Each run gets a cache folder of its own (XDG_CACHE_HOME), so runs
+ * do not see each other's answers, unless `env` names one.
+ */
+export function runCli(
+  args: string[],
+  options: { input?: string | Buffer; cwd?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
+): Promise<CliRun> {
+  const cacheHome = mkdtempSync(join(tmpdir(), 'email-verify-cache-'));
+  return new Promise<CliRun>((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       cwd: options.cwd,
-      env: { ...process.env, NO_COLOR: '1', CI: 'true' },
+      env: { ...process.env, NO_COLOR: '1', CI: 'true', XDG_CACHE_HOME: cacheHome, ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -29,5 +40,5 @@ export function runCli(args: string[], options: { input?: string | Buffer; cwd?:
     });
     if (options.input !== undefined) child.stdin.end(options.input);
     else child.stdin.end();
-  });
+  }).finally(() => rmSync(cacheHome, { recursive: true, force: true }));
 }

@@ -131,14 +131,35 @@ describe('DomainQueue', () => {
     expect((await queue.check('a@a.example')).mailbox.outcome).toBe('temporary');
   });
 
-  it('answers waiting retries with their last answer when closed', async () => {
+  it('when stopped, answers waiting retries with their last answer and unasked addresses as unasked', async () => {
     const server = scripted({ [PROBE]: ['no_mailbox'], 'a@a.example': ['greylisted'] });
-    const queue = new DomainQueue(hosts, PROBE, server.ask, unlimited, options, manualClock());
-    const pending = queue.check('a@a.example');
+    const queue = new DomainQueue(hosts, PROBE, server.ask, unlimited, { ...options, sessions: 1, recipientsPerSession: 2 }, manualClock());
+    const retried = queue.check('a@a.example');
     await tick();
     await tick();
-    queue.close();
-    expect((await pending).mailbox.outcome).toBe('greylisted');
+    const unasked = result('error');
+    const later = queue.check('b@a.example');
+    queue.stop(unasked);
+    expect((await retried).mailbox.outcome).toBe('greylisted');
+    expect((await later).mailbox).toBe(unasked);
+    await tick();
+    expect(server.sessions).toHaveLength(1);
+  });
+
+  it('uses a catch-all verdict known from an earlier run instead of probing', async () => {
+    const server = scripted({});
+    const known = { isCatchAll: true, confidence: 'high' as const, reply: '250 earlier' };
+    const queue = new DomainQueue(hosts, PROBE, server.ask, unlimited, { ...options, knownCatchAll: known }, manualClock());
+    expect((await queue.check('a@a.example')).catchAll).toBe(known);
+    expect(server.sessions).toEqual([['a@a.example']]);
+  });
+
+  it('reports a catch-all verdict its probe decided, to be kept', async () => {
+    const decided: unknown[] = [];
+    const server = scripted({ [PROBE]: ['no_mailbox'] });
+    const queue = new DomainQueue(hosts, PROBE, server.ask, unlimited, { ...options, onCatchAll: (r) => decided.push(r) }, manualClock());
+    await queue.check('a@a.example');
+    expect(decided).toEqual([{ isCatchAll: false, confidence: 'high', reply: 'no_mailbox' }]);
   });
 
   it('turns a failing session into error answers instead of a rejection', async () => {

@@ -1,0 +1,123 @@
+// The on-disk store across runs: a second run reuses answers, and an interrupted run resumes
+// without asking any server about an address twice.
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BIN, runCli } from '../support/cli.js';
+import { startSimNet, type SimNet, type SimNetSpec } from '../support/simnet.js';
+
+const SLOW_DOMAINS = 12;
+const SPEC: SimNetSpec = {
+  hosts: {
+    'mx.acme.example': { behaviour: { kind: 'mailboxes', mailboxes: ['a0', 'a1', 'a2', 'a3', 'a4', 'a5'] } },
+    'mx.blocked.example': { behaviour: { kind: 'policy_block' } },
+    ...Object.fromEntries(Array.from({ length: SLOW_DOMAINS }, (_, i) => [`mx.slow${i}.example`, { behaviour: { kind: 'tarpit' as const } }])),
+  },
+  domains: {
+    'acme.example': { mx: [{ host: 'mx.acme.example', priority: 10 }] },
+    'blocked.example': { mx: [{ host: 'mx.blocked.example', priority: 10 }] },
+    ...Object.fromEntries(Array.from({ length: SLOW_DOMAINS }, (_, i) => [`slow${i}.example`, { mx: [{ host: `mx.slow${i}.example`, priority: 10 }] }])),
+  },
+};
+
+let net: SimNet;
+let work: string;
+let flags: string[];
+
+beforeAll(async () => {
+  net = await startSimNet(SPEC);
+  work = await mkdtemp(join(tmpdir(), 'email-verify-resume-'));
+  flags = ['--dns-server', net.dnsServer, '--smtp-port', String(net.smtpPort), '--quiet'];
+});
+afterAll(async () => {
+  await net.close();
+  await rm(work, { recursive: true, force: true });
+});
+
+const rowsOf = async (dir: string, base: string) =>
+  (
+    await Promise.all(
+      ['valid', 'risky', 'invalid', 'unknown'].map(async (b) => parse(await readFile(join(dir, `${base}.${b}.csv`), 'utf8'), { columns: true }) as Record<string, string>[]),
+    )
+  ).flat();
+
+describe('the cache across runs', () => {
+  it('a second run asks no server about the addresses it already knows', async () => {
+    const list = join(work, 'cached.txt');
+    await writeFile(list, ['a0@acme.example', 'a1@acme.example', 'zz@acme.example', 'x@blocked.example', 'y@nowhere.example'].join('\n'));
+    const cacheDir = join(work, 'cache-1');
+    const first = await runCli([list, '--out-dir', join(work, 'c1'), '--cache-dir', cacheDir, '--timeout', '2s', ...flags]);
+    expect(first.code).toBe(0);
+    const before = { dns: net.dnsQueries, acme: net.counters('mx.acme.example').connections, blocked: net.counters('mx.blocked.example').connections };
+
+    const second = await runCli([list, '--out-dir', join(work, 'c2'), '--cache-dir', cacheDir, '--timeout', '2s', ...flags]);
+    expect(second.code).toBe(0);
+    // valid, invalid and NXDOMAIN answers are reused; the policy block (unknown) is asked again,
+    // with its domain's MX answer from the cache.
+    expect(net.dnsQueries - before.dns).toBe(0);
+    expect(net.counters('mx.acme.example').connections - before.acme).toBe(0);
+    expect(net.counters('mx.blocked.example').connections - before.blocked).toBe(1);
+    const results = (await rowsOf(join(work, 'c2'), 'cached')).map((r) => [r.input, r.result]);
+    expect(results.sort()).toEqual(
+      [
+        ['a0@acme.example', 'valid'],
+        ['a1@acme.example', 'valid'],
+        ['zz@acme.example', 'invalid'],
+        ['x@blocked.example', 'unknown'],
+        ['y@nowhere.example', 'invalid'],
+      ].sort(),
+    );
+
+    const fresh = await runCli([list, '--out-dir', join(work, 'c3'), '--cache-dir', cacheDir, '--max-age', '0', '--timeout', '2s', ...flags]);
+    expect(fresh.code).toBe(0);
+    expect(net.counters('mx.acme.example').connections - before.acme).toBe(1);
+  });
+});
+
+describe('resume', () => {
+  it('after Ctrl-C, the same command finishes the job without asking any server twice', async () => {
+    const addresses = [
+      ...Array.from({ length: 6 }, (_, i) => `a${i}@acme.example`),
+      ...Array.from({ length: SLOW_DOMAINS }, (_, i) => `someone@slow${i}.example`),
+    ];
+    const list = join(work, 'resume.txt');
+    await writeFile(list, addresses.join('\n'));
+    const cacheDir = join(work, 'cache-2');
+    const out = join(work, 'r');
+    // Tarpits take the whole timeout each: two at a time, the run needs about six seconds.
+    const args = [BIN, list, '--out-dir', out, '--cache-dir', cacheDir, '--timeout', '1s', '--concurrency', '2', ...flags];
+
+    const acmeBefore = net.counters('mx.acme.example').rcpts.length;
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const closed = new Promise((r) => child.on('close', r));
+    // Interrupt once the first tarpits hold connections (bounded wait: 10 s at most).
+    for (let i = 0; i < 200; i++) {
+      const asked = Array.from({ length: SLOW_DOMAINS }, (_, d) => net.counters(`mx.slow${d}.example`).connections);
+      if (asked.some((n) => n > 0)) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    child.kill('SIGINT');
+    const code = await closed;
+    expect(code).toBe(130);
+    expect(stderr).toMatch(/interrupted after \d+ rows/);
+    const slowAskedBefore = Array.from({ length: SLOW_DOMAINS }, (_, i) => net.counters(`mx.slow${i}.example`).connections);
+    expect(slowAskedBefore.filter((n) => n > 0).length).toBeGreaterThan(0);
+    expect(slowAskedBefore.filter((n) => n === 0).length).toBeGreaterThan(0);
+
+    const again = await runCli(args.slice(1), { timeoutMs: 60_000 });
+    expect(again.code).toBe(0);
+    const slowAskedAfter = Array.from({ length: SLOW_DOMAINS }, (_, i) => net.counters(`mx.slow${i}.example`).connections);
+    // Every slow domain was asked, each exactly once over both runs.
+    expect(slowAskedAfter).toEqual(Array(SLOW_DOMAINS).fill(1));
+    // acme: one session took all six addresses and the probe, in one of the two runs.
+    const acmeAsked = net.counters('mx.acme.example').rcpts.slice(acmeBefore);
+    expect(acmeAsked.filter((r) => /^a\d@/.test(r)).sort()).toEqual(addresses.slice(0, 6));
+    const rows = await rowsOf(out, 'resume');
+    expect(rows.map((r) => r.input).sort()).toEqual([...addresses].sort());
+  }, 60_000);
+});
