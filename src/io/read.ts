@@ -34,18 +34,61 @@ const SAMPLE_RECORDS = 50;
 const SNIFF_BYTES = 64 * 1024;
 const DELIMITERS = [',', '\t', ';', '|'];
 
+/**
+ * The sample's records, split on line breaks outside quoted fields, with the quoted text left
+ * out: a quoted field may hold delimiters and line breaks (RFC 4180 §2.6). As in csv-parse, only
+ * a quote at a field's start (after spaces at most) opens a field that may span lines; a quoted
+ * part elsewhere (`John "Jr, III" <j@x.com>` in a list) is left out only within its line.
+ */
+function unquotedLines(sample: string): string[] {
+  const lines: string[] = [];
+  let line = '';
+  let fieldStart = true;
+  for (let i = 0; i < sample.length; i++) {
+    const c = sample[i];
+    const end = c === '"' ? closingQuote(sample, i + 1, !fieldStart) : -1;
+    if (end >= 0) {
+      line += '""';
+      fieldStart = false;
+      i = end;
+    } else if (c === '\n') {
+      lines.push(line.replace(/\r$/, ''));
+      line = '';
+      fieldStart = true;
+    } else {
+      line += c;
+      if (c !== ' ') fieldStart = DELIMITERS.includes(c ?? '');
+    }
+  }
+  lines.push(line);
+  return lines;
+}
+
+/**
+ * The index of the quote closing quoted text that starts at `from` ('""' is an escaped quote), or
+ * -1 when the sample (or, with `sameLine`, the line) ends first: then the quote is taken as a
+ * character, since the field may be cut by the sample's size, or the quote be a stray one.
+ */
+function closingQuote(sample: string, from: number, sameLine: boolean): number {
+  for (let i = from; i < sample.length; i++) {
+    if (sameLine && sample[i] === '\n') return -1;
+    if (sample[i] !== '"') continue;
+    if (sample[i + 1] !== '"') return i;
+    i++;
+  }
+  return -1;
+}
+
 /** The delimiter used consistently in the sample's lines, or '' for a one-column list. */
 export function sniffDelimiter(sample: string): string {
-  const lines = sample
-    .split(/\r?\n/)
+  // Characters inside quotes do not count.
+  const lines = unquotedLines(sample)
     .filter((l) => l.trim() !== '')
     .slice(0, 20);
-  // Characters inside quotes do not count.
-  const unquoted = lines.map((l) => l.replace(/"(?:[^"]|"")*"/g, ''));
   let best = '';
   let bestScore = 0;
   for (const d of DELIMITERS) {
-    const counts = unquoted.map((l) => l.split(d).length - 1);
+    const counts = lines.map((l) => l.split(d).length - 1);
     const linesWith = counts.filter((c) => c > 0).length;
     // Most lines must have it (the last line may be cut by the sample's size).
     if (linesWith === 0 || linesWith < Math.ceil(lines.length * 0.8)) continue;

@@ -1,6 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InputError } from '../../src/errors.js';
-import { sniffDelimiter } from '../../src/io/read.js';
+import { openInput, sniffDelimiter } from '../../src/io/read.js';
 import { shapeOf } from '../../src/io/table.js';
 
 describe('sniffDelimiter', () => {
@@ -11,8 +14,38 @@ describe('sniffDelimiter', () => {
     ['a@b.com\nc@d.com\n', ''],
     ['"Doe, John",j@d.com\n"Roe, Jane",r@d.com\n', ','],
     ['"john doe"@example.com\n', ''],
+    // A quoted field may hold line breaks: its lines are not records of their own.
+    ['email,note\n"a@b.com\n",\nc@d.com,x\n', ','],
+    ['email,note\na@b.com,"one\ntwo; three; four"\nc@d.com,"x\r\n|y|"\n', ','],
+    ['email\tnote\na@b.com\t"one\ntwo, three, four"\n', '\t'],
+    // A quote inside a field is a character, not the start of a quoted field.
+    ['john"doe@x.com\njane@x.com\n"a, b"@x.com\n', ''],
+    ['John "Jr, III" <j@x.com>\nJane "Doe, J" <jd@x.com>\n', ''],
   ])('%j -> %j', (sample, expected) => {
     expect(sniffDelimiter(sample)).toBe(expected);
+  });
+});
+
+describe('openInput: quoted fields with line breaks', () => {
+  let dir = '';
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'email-verify-table-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('reads a CSV whose quoted cells hold line breaks as the CSV it is', async () => {
+    const path = join(dir, 'notes.csv');
+    await writeFile(path, 'email,note\n"a@b.com\n",\nc@d.com,"line one\r\nline two; three"\n');
+    const input = await openInput(path);
+    expect(input.shape).toEqual({ header: ['email', 'note'], hasHeader: true, emailColumn: 0 });
+    const cells: string[][] = [];
+    for await (const row of input.rows) cells.push(row.cells);
+    expect(cells).toEqual([
+      ['a@b.com\n', ''],
+      ['c@d.com', 'line one\r\nline two; three'],
+    ]);
   });
 });
 
