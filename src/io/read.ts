@@ -3,8 +3,8 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { extname } from 'node:path';
-import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import { parse } from 'csv-parse';
 import ExcelJS from 'exceljs';
 import type { InputRow } from '../core/engine.js';
@@ -107,10 +107,23 @@ function unquoteLine(line: string): string {
   return match ? (match[1] ?? '').replace(/""/g, '"') : line;
 }
 
+/** Lines split on LF (CRLF too) only: node:readline on Node 24 also splits on U+2028/U+2029. */
+async function* lines(stream: Readable): AsyncGenerator<string> {
+  const decoder = new StringDecoder('utf8');
+  let rest = '';
+  for await (const chunk of stream) {
+    rest += typeof chunk === 'string' ? chunk : decoder.write(chunk as Buffer);
+    const parts = rest.split('\n');
+    rest = parts.pop() ?? '';
+    for (const part of parts) yield part.replace(/\r$/, '');
+  }
+  rest += decoder.end();
+  if (rest !== '') yield rest.replace(/\r$/, '');
+}
+
 async function* lineRecords(stream: Readable): AsyncGenerator<string[]> {
-  const lines = createInterface({ input: stream, crlfDelay: Infinity });
   let first = true;
-  for await (let line of lines) {
+  for await (let line of lines(stream)) {
     if (first) line = line.replace(/^\uFEFF/, '');
     first = false;
     if (line.trim() === '') continue;

@@ -78,3 +78,14 @@ describe('shapeOf', () => {
     expect(() => shapeOf([['name', 'phone']], { source, column: 'mail' })).toThrow(/no column "mail"/);
   });
 });
+
+describe('openInput on a one-column list', () => {
+  it('splits lines on LF and CRLF only, never on U+2028 or U+2029 (node:readline does on Node 24)', async () => {
+    const { openInput } = await import('../../src/io/read.js');
+    const { Readable } = await import('node:stream');
+    const input = await openInput('-', { stdin: Readable.from([Buffer.from('x\u2028a@b.com\r\nc@d.com\u2029\n')]) });
+    const rows = [];
+    for await (const row of input.rows) rows.push(row.address);
+    expect(rows).toEqual(['x\u2028a@b.com', 'c@d.com\u2029']);
+  });
+});
