@@ -1,5 +1,10 @@
 // One SMTP connection: the socket, line framing, reply reading, STARTTLS and timeouts.
 // It sends only what it is told to and never DATA; the prober decides the conversation.
+//
+// Servers are not trusted: every wait is bounded by the step timeout, every buffer by a cap,
+// and a server that breaks the one-reply-per-command rhythm (a malformed reply, a reply
+// nobody asked for, plaintext after the STARTTLS go-ahead) loses the session, because a reply
+// read one command late would answer the wrong question (a MAIL FROM "250" taken for RCPT).
 import net from 'node:net';
 import tls from 'node:tls';
 import { ReplyParser, type SmtpReply } from '../core/smtp-reply.js';
@@ -27,9 +32,12 @@ export interface SessionOptions {
 
 // A reply line longer than this is not SMTP (RFC 5321 §4.5.3.1.5 allows 512 octets).
 const MAX_LINE = 8192;
+// We never pipeline, so at most the greeting waits unread; more is a server talking to itself.
+const MAX_QUEUED = 4;
 // RFC 5321 allows any octet but CR and LF in a command; we also refuse every other control
-// character so that nothing an input file holds can smuggle a command to a server.
-const CONTROL = /[\u0000-\u001f\u007f]/;
+// character (C0, DEL, C1, as the syntax check does) so that nothing an input file holds can
+// smuggle a command to a server.
+const CONTROL = /\p{Cc}/u;
 
 export class SmtpSession {
   private socket: net.Socket;
@@ -39,6 +47,8 @@ export class SmtpSession {
   private waiter: ((r: SmtpReply | SmtpConnectionError) => void) | undefined;
   private failure: SmtpConnectionError | undefined;
   private quitSent = false;
+  /** A TLS handshake in progress: destroy() must end it from the top and settle it. */
+  private handshake: { socket: tls.TLSSocket; cancel: (error: SmtpConnectionError) => void } | undefined;
   readonly transcript: string[] = [];
 
   private constructor(
@@ -75,18 +85,22 @@ export class SmtpSession {
   }
 
   private onData(chunk: string): void {
+    // After a failure the conversation is over; whatever else arrives is not read.
+    if (this.failure) return;
     this.buffer += chunk;
     let newline: number;
     while ((newline = this.buffer.indexOf('\n')) >= 0) {
       const line = this.buffer.slice(0, newline).replace(/\r$/, '');
       this.buffer = this.buffer.slice(newline + 1);
       const reply = this.parser.push(line);
-      if (reply) this.deliver(reply);
+      if (!reply) continue;
+      this.deliver(reply);
+      // The malformed reply is still handed over (its text is evidence), but where it ends
+      // is a guess, so no later reply can be trusted to answer the command it follows.
+      if (reply.code === 0) return this.abort(new SmtpConnectionError('malformed reply: the conversation is out of step', 'protocol'));
+      if (this.replies.length > MAX_QUEUED) return this.abort(new SmtpConnectionError('replies nobody asked for', 'protocol'));
     }
-    if (this.buffer.length > MAX_LINE) {
-      this.fail(new SmtpConnectionError('reply line too long', 'protocol'));
-      this.socket.destroy();
-    }
+    if (this.buffer.length > MAX_LINE) this.abort(new SmtpConnectionError('reply line too long', 'protocol'));
   }
 
   private deliver(reply: SmtpReply): void {
@@ -100,6 +114,7 @@ export class SmtpSession {
     }
   }
 
+  /** Records the first failure and hands it to a pending read. */
   private fail(error: SmtpConnectionError): void {
     this.failure ??= error;
     if (this.waiter) {
@@ -109,17 +124,26 @@ export class SmtpSession {
     }
   }
 
+  /** Fails the session and drops the connection. */
+  private abort(error: SmtpConnectionError): void {
+    this.fail(error);
+    this.buffer = '';
+    this.socket.destroy();
+  }
+
   /** The next reply, or a connection error after the step timeout. */
   read(): Promise<SmtpReply> {
+    if (this.waiter) return Promise.reject(new Error('SmtpSession.read() called while a read is pending'));
     const queued = this.replies.shift();
     if (queued) return Promise.resolve(queued);
     if (this.failure) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.waiter = undefined;
-        reject(new SmtpConnectionError(`no reply within ${this.options.timeoutMs} ms`, 'timeout'));
-        this.socket.destroy();
-      }, this.options.timeoutMs);
+      // A whole-reply deadline, not an idle timeout: a server dribbling a byte a second
+      // must not hold us longer than one silent one.
+      const timer = setTimeout(
+        () => this.abort(new SmtpConnectionError(`no reply within ${this.options.timeoutMs} ms`, 'timeout')),
+        this.options.timeoutMs,
+      );
       this.waiter = (result) => {
         clearTimeout(timer);
         if (result instanceof SmtpConnectionError) reject(result);
@@ -132,13 +156,28 @@ export class SmtpSession {
   async command(line: string): Promise<SmtpReply> {
     if (CONTROL.test(line)) throw new Error('refusing to send a command with control characters');
     if (this.failure) throw this.failure;
+    // A reply already waiting answers no command of ours; reading it would put every later
+    // reply one command late.
+    if (this.replies.length > 0) {
+      this.abort(new SmtpConnectionError(`reply nobody asked for: ${this.replies[0]!.raw.slice(0, 100)}`, 'protocol'));
+      throw this.failure!;
+    }
     this.transcript.push(`C: ${line}`);
-    this.socket.write(`${line}\r\n`, 'latin1');
+    // UTF-8, never latin1: latin1 keeps only the low byte of each character, so U+010D U+010A
+    // (in a local part the syntax check accepts as SMTPUTF8) would go out as CR LF.
+    this.socket.write(`${line}\r\n`, 'utf8');
     return this.read();
   }
 
   /** Upgrades the connection after a 220 reply to STARTTLS (RFC 3207). */
   async startTls(): Promise<void> {
+    if (this.failure) throw this.failure;
+    // Bytes that came after the 220 were sent in plaintext; reading them as if they came over
+    // TLS is the STARTTLS command-injection flaw (CVE-2011-0411 and kin).
+    if (this.buffer !== '' || this.replies.length > 0) {
+      this.abort(new SmtpConnectionError('plaintext received after the STARTTLS reply', 'protocol'));
+      throw this.failure!;
+    }
     const plain = this.socket;
     plain.removeAllListeners('data');
     plain.removeAllListeners('close');
@@ -150,20 +189,38 @@ export class SmtpSession {
       servername: this.options.servername && net.isIP(this.options.servername) === 0 ? this.options.servername : undefined,
       rejectUnauthorized: false,
     });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        secure.destroy();
-        reject(new SmtpConnectionError('TLS handshake timed out', 'timeout'));
-      }, this.options.timeoutMs);
-      secure.once('secureConnect', () => {
-        clearTimeout(timer);
-        resolve();
+    // From here until attach() the handshake listeners below may be gone; no 'error' may
+    // ever go unhandled.
+    secure.on('error', () => undefined);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const settle = (error?: SmtpConnectionError): void => {
+          clearTimeout(timer);
+          secure.off('secureConnect', onSecure);
+          secure.off('error', onError);
+          secure.off('close', onClose);
+          this.handshake = undefined;
+          if (error) reject(error);
+          else resolve();
+        };
+        const onSecure = () => settle();
+        // OpenSSL messages run over several lines; the first says what happened.
+        const onError = (error: Error) =>
+          settle(new SmtpConnectionError(`TLS handshake failed: ${error.message.split('\n')[0]!.trim()}`, 'tls'));
+        const onClose = () => settle(new SmtpConnectionError('connection closed during the TLS handshake', 'tls'));
+        const timer = setTimeout(() => settle(new SmtpConnectionError('TLS handshake timed out', 'timeout')), this.options.timeoutMs);
+        secure.on('secureConnect', onSecure);
+        secure.on('error', onError);
+        secure.on('close', onClose);
+        this.handshake = { socket: secure, cancel: settle };
       });
-      secure.once('error', (error) => {
-        clearTimeout(timer);
-        reject(new SmtpConnectionError(`TLS handshake failed: ${error.message}`, 'tls'));
-      });
-    });
+    } catch (error) {
+      this.failure ??= error as SmtpConnectionError;
+      // The TLS socket first: tearing the raw socket away from under a handshake is unsafe.
+      secure.destroy();
+      plain.destroy();
+      throw error;
+    }
     this.socket = secure;
     this.buffer = '';
     this.parser = new ReplyParser();
@@ -183,8 +240,16 @@ export class SmtpSession {
     this.destroy();
   }
 
+  /** Closes the connection now; a pending read or TLS handshake fails at once. */
   destroy(): void {
-    this.socket.removeAllListeners('close');
+    const closed = new SmtpConnectionError('session closed', 'closed');
+    if (this.handshake) {
+      const { socket, cancel } = this.handshake;
+      cancel(closed);
+      socket.destroy();
+    }
+    this.fail(closed);
+    this.buffer = '';
     this.socket.destroy();
   }
 }
