@@ -25,14 +25,20 @@ class HostFailure extends Error {
     message: string,
     readonly outcome: MailboxOutcome,
     readonly reply = '',
+    /** The TLS handshake broke: the same host may still talk in plain text. */
+    readonly tls = false,
   ) {
     super(message);
   }
 }
 
-function firstLine(reply: SmtpReply): string {
-  return reply.raw.split('\n').slice(-1)[0] ?? reply.raw;
-}
+// How many MX addresses one batch tries before giving up: five tarpits at the default 30 s timeout
+// would otherwise hold a batch for minutes.
+const MAX_TARGETS = 5;
+
+const firstLine = (reply: SmtpReply): string => reply.raw.split('\n')[0] ?? reply.raw;
+// RFC 6531: a non-ASCII address needs a host that offers SMTPUTF8, and the MAIL parameter.
+const NON_ASCII = /[^\x00-\x7f]/;
 
 async function greet(session: SmtpSession, helo: string): Promise<SmtpReply> {
   const ehlo = await session.command(`EHLO ${helo}`);
@@ -47,13 +53,62 @@ function offers(ehlo: SmtpReply, extension: string): boolean {
   return (ehlo.lines ?? []).some((line) => line.toUpperCase().split(' ')[0] === extension);
 }
 
-/** Runs one session on one host; returns the replies for as many recipients as it took. */
-async function askHost(
-  address: string,
-  exchange: string,
-  recipients: string[],
-  options: ProbeOptions,
-): Promise<MailboxResult[]> {
+interface Target {
+  address: string;
+  exchange: string;
+}
+
+/** Opens the session and gets as far as an accepted MAIL FROM; returns the EHLO reply. */
+async function startMail(session: SmtpSession, greeting: SmtpReply, exchange: string, options: ProbeOptions, useTls: boolean): Promise<SmtpReply> {
+  const hello = classifySessionReply(greeting);
+  if (hello.outcome !== 'ok') {
+    throw new HostFailure(`${exchange} greeting: ${hello.reason}`, hello.outcome === 'policy' ? 'policy' : 'unreachable', greeting.raw);
+  }
+  let ehlo = await greet(session, options.helo);
+  let secure = false;
+  const upgrade = async (): Promise<boolean> => {
+    const reply = await session.command('STARTTLS');
+    if (reply.code !== 220) return false;
+    try {
+      await session.startTls();
+    } catch (error) {
+      throw new HostFailure(`${exchange}: ${(error as Error).message}`, 'unreachable', '', true);
+    }
+    // RFC 3207 §4.2: the session starts over after the handshake.
+    ehlo = await greet(session, options.helo);
+    secure = true;
+    return true;
+  };
+  if (useTls && offers(ehlo, 'STARTTLS')) await upgrade();
+
+  const utf8 = offers(ehlo, 'SMTPUTF8') ? ' SMTPUTF8' : '';
+  let mail = await session.command(`MAIL FROM:<>${utf8}`);
+  // Some hosts demand TLS (530 5.7.0) without advertising STARTTLS until asked.
+  if (mail.code !== 250 && !secure && useTls && isStartTlsRequired(mail) && (await upgrade())) {
+    mail = await session.command(`MAIL FROM:<>${utf8}`);
+  }
+  if (mail.code !== 250 && options.from !== '' && isNullSenderRefusal(mail)) {
+    // Some hosts refuse bounces at RCPT-probing time; a real sender address gets through.
+    await session.command('RSET');
+    mail = await session.command(`MAIL FROM:<${options.from}>${utf8}`);
+  }
+  if (mail.code !== 250) {
+    const verdict = classifySessionReply(mail);
+    throw new HostFailure(
+      `MAIL FROM refused: ${verdict.reason}`,
+      verdict.outcome === 'policy' ? 'policy' : verdict.outcome === 'temporary' ? 'temporary' : 'rejected_other',
+      mail.raw,
+    );
+  }
+  return ehlo;
+}
+
+/**
+ * Runs one session on one host; returns the answers for as many recipients as it took, in order.
+ * Throws HostFailure only when it got no answer at all.
+ */
+async function askHost(target: Target, recipients: string[], options: ProbeOptions, useTls: boolean): Promise<MailboxResult[]> {
+  const { address, exchange } = target;
   let session: SmtpSession;
   let greeting: SmtpReply;
   try {
@@ -67,45 +122,20 @@ async function askHost(
   } catch (error) {
     throw new HostFailure(`${exchange}: ${(error as Error).message}`, 'unreachable');
   }
+  const results: MailboxResult[] = [];
   try {
-    const hello = classifySessionReply(greeting);
-    if (hello.outcome !== 'ok') {
-      throw new HostFailure(`${exchange} greeting: ${hello.reason}`, hello.outcome === 'policy' ? 'policy' : 'unreachable', greeting.raw);
-    }
-    let ehlo = await greet(session, options.helo);
-    let secure = false;
-    const upgrade = async (): Promise<boolean> => {
-      const reply = await session.command('STARTTLS');
-      if (reply.code !== 220) return false;
-      await session.startTls();
-      // RFC 3207 §4.2: the session starts over after the handshake.
-      ehlo = await greet(session, options.helo);
-      secure = true;
-      return true;
-    };
-    if (offers(ehlo, 'STARTTLS')) await upgrade();
-
-    let mail = await session.command('MAIL FROM:<>');
-    // Some hosts demand TLS (530 5.7.0) without advertising STARTTLS until asked.
-    if (mail.code !== 250 && !secure && isStartTlsRequired(mail) && (await upgrade())) {
-      mail = await session.command('MAIL FROM:<>');
-    }
-    if (mail.code !== 250 && options.from !== '' && isNullSenderRefusal(mail)) {
-      // Some hosts refuse bounces at RCPT-probing time; a real sender address gets through.
-      await session.command('RSET');
-      mail = await session.command(`MAIL FROM:<${options.from}>`);
-    }
-    if (mail.code !== 250) {
-      const verdict = classifySessionReply(mail);
-      throw new HostFailure(
-        `MAIL FROM refused: ${verdict.reason}`,
-        verdict.outcome === 'policy' ? 'policy' : verdict.outcome === 'temporary' ? 'temporary' : 'rejected_other',
-        mail.raw,
-      );
-    }
-
-    const results: MailboxResult[] = [];
+    const ehlo = await startMail(session, greeting, exchange, options, useTls);
+    const utf8 = offers(ehlo, 'SMTPUTF8');
     for (const recipient of recipients) {
+      if (!utf8 && NON_ASCII.test(recipient)) {
+        results.push({
+          outcome: 'unverifiable',
+          reason: 'The mail host does not accept international addresses (no SMTPUTF8)',
+          reply: '',
+          mxHost: exchange,
+        });
+        continue;
+      }
       const reply = await session.command(`RCPT TO:<${recipient}>`);
       if (reply.code === 421) {
         if (results.length > 0) break;
@@ -125,9 +155,13 @@ async function askHost(
     await session.quit();
     return results;
   } catch (error) {
-    session.destroy();
-    if (error instanceof HostFailure) throw error;
-    if (error instanceof SmtpConnectionError) throw new HostFailure(`${exchange}: ${error.message}`, 'unreachable');
+    if (error instanceof SmtpConnectionError) {
+      // Answers already given stand; the rest are asked in a new session.
+      if (results.length > 0) return results;
+      throw new HostFailure(`${exchange}: ${error.message}`, 'unreachable');
+    }
+    // A refusal is still a conversation: it ends with QUIT (RFC 5321 §4.1.1.10).
+    if (error instanceof HostFailure && !error.tls) await session.quit();
     throw error;
   } finally {
     session.destroy();
@@ -135,23 +169,26 @@ async function askHost(
 }
 
 /** Asks the domain's MX hosts, in preference order, about each recipient. */
-export async function probeRecipients(
-  hosts: MxHost[],
-  recipients: string[],
-  options: ProbeOptions,
-): Promise<MailboxResult[]> {
+export async function probeRecipients(hosts: MxHost[], recipients: string[], options: ProbeOptions): Promise<MailboxResult[]> {
   const results: MailboxResult[] = [];
   let lastFailure: HostFailure | undefined;
-  const targets = hosts.flatMap((h) => h.addresses.map((address) => ({ address, exchange: h.exchange })));
+  const targets = hosts.flatMap((h) => h.addresses.map((address) => ({ address, exchange: h.exchange }))).slice(0, MAX_TARGETS);
   let targetIndex = 0;
+  let useTls = true;
+  // Each turn either answers at least one recipient or moves to the next target (or, once per
+  // target, to plain text), so the loop ends.
   while (results.length < recipients.length && targetIndex < targets.length) {
-    const target = targets[targetIndex]!;
     try {
-      const answered = await askHost(target.address, target.exchange, recipients.slice(results.length), options);
-      results.push(...answered);
+      results.push(...(await askHost(targets[targetIndex]!, recipients.slice(results.length), options, useTls)));
     } catch (error) {
       if (!(error instanceof HostFailure)) throw error;
       lastFailure = error;
+      // Many real hosts have broken TLS but talk in plain text: a probe may, delivery would not.
+      if (error.tls && useTls) {
+        useTls = false;
+        continue;
+      }
+      useTls = true;
       targetIndex += 1;
     }
   }
@@ -160,7 +197,7 @@ export async function probeRecipients(
       outcome: lastFailure?.outcome ?? 'unreachable',
       reason: lastFailure ? `No mail server answered: ${lastFailure.message}` : 'No mail server to ask',
       reply: lastFailure?.reply ?? '',
-      mxHost: lastFailure ? (targets[targets.length - 1]?.exchange ?? '') : '',
+      mxHost: lastFailure ? (targets[Math.min(targetIndex, targets.length - 1)]?.exchange ?? '') : '',
     });
   }
   return results;

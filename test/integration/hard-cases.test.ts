@@ -26,6 +26,9 @@ const SPEC: SimNetSpec = {
     'mx.nonull.example': { behaviour: { kind: 'mailboxes', mailboxes }, refuseNullSender: true },
     'mx.limit.example': { behaviour: { kind: 'mailboxes', mailboxes }, maxRecipients: 2 },
     'a-host.implicit.example': { behaviour: { kind: 'mailboxes', mailboxes } },
+    'mx.grey.example': { behaviour: { kind: 'greylist', delayMs: 300, inner: { kind: 'mailboxes', mailboxes } } },
+    'mx.utf8.example': { behaviour: { kind: 'mailboxes', mailboxes: ['jörg'] } },
+    'mx.ascii.example': { behaviour: { kind: 'mailboxes', mailboxes: ['jörg'] }, advertiseSmtpUtf8: false },
   },
   domains: {
     'normal.example': { mx: [{ host: 'mx.normal.example', priority: 10 }] },
@@ -45,6 +48,9 @@ const SPEC: SimNetSpec = {
     'servfail.example': { servfail: true },
     'slowdns.example': { timeout: true },
     'implicit.example': { aHost: 'a-host.implicit.example' },
+    'grey.example': { mx: [{ host: 'mx.grey.example', priority: 10 }] },
+    'utf8.example': { mx: [{ host: 'mx.utf8.example', priority: 10 }] },
+    'ascii.example': { mx: [{ host: 'mx.ascii.example', priority: 10 }] },
   },
 };
 
@@ -142,6 +148,47 @@ describe('session quirks', () => {
   });
 });
 
+describe('greylisting', () => {
+  it('asks again after the delay while other work goes on, then gives the true verdict', async () => {
+    const verifier = createDefaultVerifier({ ...base, greylistDelayMs: 400, greylistBudgetMs: 5000 });
+    const order: string[] = [];
+    const track = (address: string) =>
+      verifier.verify(address).then((v) => {
+        order.push(address);
+        return v;
+      });
+    const [alice, nobody, other] = await Promise.all([track('alice@grey.example'), track('nobody@grey.example'), track('bob@normal.example')]);
+    expect(alice).toMatchObject({ result: 'valid', validation_layer: 'catchall' });
+    expect(nobody.result).toBe('invalid');
+    expect(other.result).toBe('valid');
+    // The other domain's answer did not wait for the greylisting delay.
+    expect(order[0]).toBe('bob@normal.example');
+    const asked = net.counters('mx.grey.example').rcpts.filter((r) => r === 'alice@grey.example');
+    expect(asked).toHaveLength(2);
+  });
+
+  it('with no budget left the address is unknown, reason greylisted (never invalid)', async () => {
+    const verdict = await verify('carol@grey.example', { greylistBudgetMs: 0 });
+    expect(verdict).toMatchObject({ result: 'unknown', reason: 'greylisted' });
+    expect(verdict.smtp_response).toMatch(/^450 4\.7\.1/);
+  });
+});
+
+describe('international addresses (RFC 6531)', () => {
+  it('asks a host that offers SMTPUTF8, with the SMTPUTF8 parameter', async () => {
+    const verdict = await verify('jörg@utf8.example');
+    expect(verdict.result).toBe('valid');
+    expect(net.counters('mx.utf8.example').bytes).toContain('MAIL FROM:<> SMTPUTF8\r\n');
+  });
+
+  it('does not send an international address to a host without SMTPUTF8: unknown, not invalid', async () => {
+    const verdict = await verify('jörg@ascii.example');
+    expect(verdict.result).toBe('unknown');
+    expect(verdict.reason).toMatch(/SMTPUTF8/);
+    expect(net.counters('mx.ascii.example').rcpts.some((r) => r.startsWith('j'))).toBe(false);
+  });
+});
+
 describe('DNS', () => {
   it.each([
     ['noaddress.example', 'invalid', /no MX records and no address/i],
@@ -163,7 +210,12 @@ describe('DNS', () => {
 });
 
 describe('etiquette', () => {
-  it('never sends DATA', async () => {
+  it('never sends DATA, and ends every session it opened with one QUIT', async () => {
     for (const host of Object.keys(SPEC.hosts)) expect(net.counters(host).data).toBe(0);
+    for (const host of ['mx.normal.example', 'mx.limit.example', 'mx.tls.example', 'mx.nonull.example']) {
+      const { quits, connections } = net.counters(host);
+      expect(connections).toBeGreaterThan(0);
+      expect(quits).toBe(connections);
+    }
   });
 });

@@ -67,6 +67,8 @@ export interface HostSpec {
   maxRecipients?: number;
   /** false: do not advertise STARTTLS in EHLO (smtp-server hosts), so clients stay in plain text. */
   advertiseStartTls?: boolean;
+  /** false: do not offer SMTPUTF8 (RFC 6531), as many older hosts do not. */
+  advertiseSmtpUtf8?: boolean;
   /**
    * Latency, for benchmarks. Hostile (scripted) hosts delay every reply. smtp-server hosts
    * delay the greeting, the MAIL FROM reply and each RCPT reply (smtp-server has no hook for
@@ -254,6 +256,7 @@ function smtpServerFor(host: HostRuntime, recorders: Map<string, (chunk: Buffer 
     banner: 'simnet ESMTP ready',
     // Still accepted when hidden: a client that does not see it just does not ask.
     hideSTARTTLS: spec.advertiseStartTls === false,
+    hideSMTPUTF8: spec.advertiseSmtpUtf8 === false,
     onConnect(_session, callback) {
       later(() => (spec.behaviour.kind === 'busy' ? callback(smtpError(421, '4.3.2 Too busy, try again later')) : callback()));
     },
