@@ -2,8 +2,8 @@
 import { stat, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import ora, { type Ora } from 'ora';
-import { checkSyntax, dedupKey } from '../core/syntax.js';
-import { flagsOf } from '../core/flags.js';
+import { checkSyntax, keyOfNormalised } from '../core/syntax.js';
+import { isDisposableDomain, roleTypeOf } from '../core/flags.js';
 import { bucketOf } from '../core/types.js';
 import { createCachedVerifier, createDefaultVerifier, openCacheStore, verifyRows, type CacheStore, type Verifier } from '../index.js';
 import { openInput, type DataRow } from '../io/read.js';
@@ -52,21 +52,37 @@ function startProgress(streams: Streams, options: RunOptions): Progress {
 }
 
 /** --estimate: the most a pay-per-valid service could charge, from syntax and dedup alone. */
+/**
+ * A 53-bit FNV-1a of the key: a Set of numbers is several times faster and smaller than one of
+ * strings at a million rows, and two different addresses share a hash about once in 10^10 pairs,
+ * which an estimate can bear.
+ */
+function hash53(text: string): number {
+  let h1 = 0x811c9dc5;
+  let h2 = 0x01000193;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 0x01000193);
+    h2 = Math.imul(h2 ^ c, 0x5bd1e995);
+  }
+  return (h1 >>> 0) * 2 ** 21 + ((h2 >>> 0) & 0x1fffff);
+}
+
 async function runEstimate(rows: AsyncIterable<DataRow>, options: RunOptions, streams: Streams): Promise<void> {
-  const seen = new Set<string>();
+  const seen = new Set<number>();
   let total = 0;
   let wellFormed = 0;
   let chargeable = 0;
   for await (const row of rows) {
     total += 1;
     const syntax = checkSyntax(row.address, { allowAddressLiterals: options.verify.allowAddressLiterals });
-    const key = syntax.ok ? dedupKey(syntax.email) : `invalid:${syntax.email}`;
+    const key = hash53(syntax.ok ? keyOfNormalised(syntax.email) : `invalid:${syntax.email}`);
     if (seen.has(key)) continue;
     seen.add(key);
     if (!syntax.ok) continue;
     wellFormed += 1;
-    const flags = flagsOf(syntax.email, syntax.local, syntax.domain);
-    if (!flags.isRoleBased && !flags.isDisposable) chargeable += 1;
+    // Only what decides the charge: role inboxes and disposable domains are free.
+    if (roleTypeOf(syntax.local) === '' && !isDisposableDomain(syntax.domain)) chargeable += 1;
   }
   const credits = estimateCredits(total, seen.size, chargeable, options.creditPrice);
   const out = streams.stdout;
@@ -86,8 +102,11 @@ async function writeSummaryJson(path: string, content: unknown): Promise<void> {
 }
 
 /** Keeps the rows of this shard: whole domains go to one shard (src/io/shard.ts). */
-async function* onlyShard(rows: AsyncIterable<DataRow>, shard: Shard | undefined): AsyncGenerator<DataRow> {
-  for await (const row of rows) if (!shard || inShard(row.address, shard)) yield row;
+function onlyShard(rows: AsyncIterable<DataRow>, shard: Shard | undefined): AsyncIterable<DataRow> {
+  if (!shard) return rows;
+  return (async function* () {
+    for await (const row of rows) if (inShard(row.address, shard)) yield row;
+  })();
 }
 
 /** Tells the --webhook URL how the run ended; a failed delivery is reported, never fatal. */

@@ -6,7 +6,7 @@ import pLimit from 'p-limit';
 import { DomainQueue, systemClock, type AskMailboxes, type Clock } from './domain-queue.js';
 import { flagsOf, NO_FLAGS } from './flags.js';
 import type { VerifyOptions } from './options.js';
-import { checkSyntax, dedupKey } from './syntax.js';
+import { checkSyntax, keyOfNormalised } from './syntax.js';
 import type { CatchAllResult, Findings, MailboxResult, MxHost, MxResult, RowResult, VerificationResult } from './types.js';
 import { verdictOf } from './verdict.js';
 
@@ -109,7 +109,7 @@ export interface ResultMemory {
 /** The key an address is remembered by: its normalised form with the local part case-folded. */
 export function memoryKey(input: string): string | undefined {
   const syntax = checkSyntax(input, { allowAddressLiterals: true });
-  return syntax.ok ? dedupKey(syntax.email) : undefined;
+  return syntax.ok ? keyOfNormalised(syntax.email) : undefined;
 }
 
 /** A verifier that answers from memory first and remembers what it had to find out. */
@@ -187,5 +187,5 @@ export async function* verifyRows<R extends InputRow>(
 
 function identityOf(address: string): { key: string; email: string } {
   const syntax = checkSyntax(address, { allowAddressLiterals: true });
-  return { key: syntax.ok ? dedupKey(syntax.email) : `invalid:${syntax.email}`, email: syntax.email };
+  return { key: syntax.ok ? keyOfNormalised(syntax.email) : `invalid:${syntax.email}`, email: syntax.email };
 }

@@ -75,8 +75,8 @@ const HOST_CHAR = new RegExp(String.raw`^(?:[A-Za-z0-9.-]|${NON_ASCII})$`, 'u');
 const LDH_LABEL = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?$/;
 const NUMERIC = /^[0-9]+$/;
 
-const utf8 = new TextEncoder();
-const octets = (s: string): number => utf8.encode(s).length;
+// Buffer.byteLength counts UTF-8 octets without encoding (a lone surrogate counts as U+FFFD's 3).
+const octets = (s: string): number => Buffer.byteLength(s, 'utf8');
 
 type Problem = [SyntaxErrorCode, string];
 interface Domain {
@@ -108,7 +108,7 @@ export function checkSyntax(input: string, options: SyntaxOptions = {}): SyntaxR
 
   const localProblem = checkLocal(local);
   if (localProblem) return fail(...localProblem);
-  const domain = checkDomain(address.slice(at + 1), options.allowAddressLiterals ?? false);
+  const domain = checkDomainOnce(address.slice(at + 1), options.allowAddressLiterals ?? false);
   if (!('ascii' in domain)) return fail(...domain);
   const { ascii, unicode, literal } = domain;
   if (octets(local) + 1 + ascii.length > MAX_ADDRESS) {
@@ -129,7 +129,11 @@ export function checkSyntax(input: string, options: SyntaxOptions = {}): SyntaxR
 
 /** Key used to detect duplicates: the normalised address with its local part case-folded (toLowerCase). */
 export function dedupKey(email: string): string {
-  const normalised = checkSyntax(email, { allowAddressLiterals: true }).email;
+  return keyOfNormalised(checkSyntax(email, { allowAddressLiterals: true }).email);
+}
+
+/** dedupKey of an address checkSyntax already normalised: no second parse on the hot path. */
+export function keyOfNormalised(normalised: string): string {
   const at = normalised.lastIndexOf('@');
   return at < 0 ? normalised.toLowerCase() : normalised.slice(0, at).toLowerCase() + normalised.slice(at);
 }
@@ -188,6 +192,22 @@ function checkLocal(local: string): Problem | undefined {
   }
   if (octets(local) > MAX_LOCAL) return ['local_too_long', `Local part is longer than ${MAX_LOCAL} octets`];
   return undefined;
+}
+
+// A list repeats its domains (a million rows may hold a few thousand), and checking one costs more
+// than the rest of the address (NFKC, IDNA both ways): remember the last few thousand answers.
+const DOMAIN_MEMO_SIZE = 8192;
+const domainMemos = [new Map<string, Problem | Domain>(), new Map<string, Problem | Domain>()];
+
+function checkDomainOnce(raw: string, allowLiterals: boolean): Problem | Domain {
+  const memo = domainMemos[allowLiterals ? 1 : 0]!;
+  let answer = memo.get(raw);
+  if (answer === undefined) {
+    answer = checkDomain(raw, allowLiterals);
+    if (memo.size >= DOMAIN_MEMO_SIZE) memo.clear();
+    memo.set(raw, answer);
+  }
+  return answer;
 }
 
 function checkDomain(raw: string, allowLiterals: boolean): Problem | Domain {

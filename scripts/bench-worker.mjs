@@ -1,0 +1,63 @@
+// One bench run in its own process, so its peak RSS is its own: verifies a list with the built
+// engine ("engine") or one connection per address and no cache ("naive"), prints JSON.
+import { readFile } from 'node:fs/promises';
+import pLimit from 'p-limit';
+import {
+  createCachedVerifier,
+  createVerifier,
+  openCacheStore,
+  resolveOptions,
+  verifyRows,
+} from '../dist/index.js';
+import { probeRecipients } from '../dist/smtp/prober.js';
+import { checkMx, createResolver } from '../dist/dns/mx.js';
+
+const [mode, listFile, dnsServer, smtpPort, concurrency, cacheDir] = process.argv.slice(2);
+const addresses = (await readFile(listFile, 'utf8')).split('\n').filter(Boolean);
+const options = resolveOptions({
+  dnsServers: [dnsServer],
+  smtpPort: Number(smtpPort),
+  concurrency: Number(concurrency),
+  timeoutMs: 10_000,
+  helo: 'bench.test',
+  greylistBudgetMs: 0,
+});
+
+let verifier;
+let store;
+if (mode === 'naive') {
+  // What the usual open-source verifier does: a lookup and a connection for every address, the
+  // catch-all probe in a connection of its own, no per-domain queue and no cache.
+  const resolver = createResolver({ servers: options.dnsServers, timeoutMs: options.timeoutMs });
+  const probe = { port: options.smtpPort, timeoutMs: options.timeoutMs, helo: options.helo, from: '' };
+  const network = {
+    lookupMx: (domain) => checkMx(resolver, domain),
+    askMailboxes: async (hosts, recipients) =>
+      (await Promise.all(recipients.map((r) => probeRecipients(hosts, [r], probe)))).flat(),
+  };
+  const naive = { ...options, recipientsPerSession: 1, perDomainConcurrency: options.concurrency };
+  // A verifier per address: its own lookup, and its own connection carrying the catch-all probe
+  // and the address, as Reacher's check-if-email-exists does. --concurrency still applies.
+  const limit = pLimit(options.concurrency);
+  verifier = {
+    verify: (address) => limit(() => createVerifier(naive, network).verify(address)),
+    close: () => undefined,
+  };
+} else {
+  store = openCacheStore({ dir: cacheDir });
+  verifier = createCachedVerifier(options, { store, maxAgeMs: 7 * 86_400_000 });
+}
+
+const started = performance.now();
+const results = {};
+const rows = addresses.map((address, index) => ({ index, address }));
+for await (const { row, result } of verifyRows(rows, verifier, { window: Number(process.env.BENCH_WINDOW ?? options.concurrency * 50) })) {
+  results[row.address] = result.result;
+}
+const elapsedMs = performance.now() - started;
+verifier.close();
+const cache = store?.stats();
+await store?.close();
+process.stdout.write(
+  JSON.stringify({ elapsedMs, maxRssMb: process.resourceUsage().maxRSS / 1024, results, cache }),
+);

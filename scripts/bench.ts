@@ -1,0 +1,202 @@
+// `npm run bench`: the engine against a naive verifier on the simulated network with latency,
+// then a second run on the warm cache, then 1,000,000 rows through --estimate beside csv-parse.
+// Figures and ratios are printed; nothing here is a pass/fail test.
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startSimNet, type HostSpec, type SimNet, type SimNetSpec } from '../test/support/simnet.js';
+
+const REPLY_DELAY_MS = 20;
+// smtp-server waits 100 ms before its greeting to catch clients that talk too early (real hosts
+// wait too: Postfix's postscreen for seconds), so every connection costs at least that.
+const GREETING_PAUSE_MS = 100;
+const DNS_DELAY_MS = 10;
+const CONCURRENCY = 20;
+const PER_DOMAIN = 2;
+const RCPT_PER_SESSION = 25;
+const LARGE_DOMAINS = 5;
+const LARGE_SIZE = 200;
+const SMALL_DOMAINS = 295;
+// Domains share mail hosts, as they do at hosting providers (and the simulated network has room
+// for about 240 hosts).
+const HOSTS = 100;
+const ESTIMATE_ROWS = Number(process.env.BENCH_ESTIMATE_ROWS ?? 1_000_000);
+
+interface Domain {
+  name: string;
+  host: string;
+  addresses: string[];
+}
+
+/** A deterministic list: a few large domains, many small ones, some catch-all, some unknown users. */
+function generate(): { domains: Domain[]; spec: SimNetSpec } {
+  let seed = 42;
+  const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+  const domains: Domain[] = [];
+  for (let i = 0; i < LARGE_DOMAINS + SMALL_DOMAINS; i++) {
+    const size = i < LARGE_DOMAINS ? LARGE_SIZE : 1 + Math.floor(random() * 12);
+    const name = `d${i}.bench.example`;
+    domains.push({ name, host: `mx${i % HOSTS}.hosting.example`, addresses: Array.from({ length: size }, (_, j) => `user${j}@${name}`) });
+  }
+  // Three in four users exist; one host in ten accepts everyone.
+  const mailboxes = Array.from({ length: LARGE_SIZE }, (_, j) => `user${j}`).filter((_, j) => j % 4 !== 3);
+  const hosts: Record<string, HostSpec> = {};
+  for (let h = 0; h < HOSTS; h++) {
+    hosts[`mx${h}.hosting.example`] = {
+      behaviour: random() < 0.1 ? { kind: 'catch_all' } : { kind: 'mailboxes', mailboxes },
+      replyDelayMs: REPLY_DELAY_MS,
+    };
+  }
+  const zone: SimNetSpec['domains'] = {};
+  for (const d of domains) zone[d.name] = { mx: [{ host: d.host, priority: 10 }] };
+  return { domains, spec: { hosts, domains: zone, dnsDelayMs: DNS_DELAY_MS } };
+}
+
+interface WorkerReport {
+  elapsedMs: number;
+  maxRssMb: number;
+  results: Record<string, string>;
+  cache?: { dnsHits: number; dnsMisses: number; resultHits: number; resultMisses: number };
+}
+
+function runNode(args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`${args.join(' ')} exited ${code}`))));
+  });
+}
+
+interface Counts {
+  connections: number;
+  rcpts: number;
+  dns: number;
+}
+
+function counts(net: SimNet): Counts {
+  let connections = 0;
+  let rcpts = 0;
+  for (let h = 0; h < HOSTS; h++) {
+    const c = net.counters(`mx${h}.hosting.example`);
+    connections += c.connections;
+    rcpts += c.rcpts.length;
+  }
+  return { connections, rcpts, dns: net.dnsQueries };
+}
+
+async function measure(net: SimNet, args: string[]): Promise<WorkerReport & Counts> {
+  const before = counts(net);
+  const report = JSON.parse(await runNode(['scripts/bench-worker.mjs', ...args])) as WorkerReport;
+  const after = counts(net);
+  return {
+    ...report,
+    connections: after.connections - before.connections,
+    rcpts: after.rcpts - before.rcpts,
+    dns: after.dns - before.dns,
+  };
+}
+
+/**
+ * The fastest any verifier could go under this latency model with these limits: each session
+ * costs the greeting pause, a delayed greeting, MAIL FROM and RCPT replies (25 RCPT a session at
+ * most, the catch-all probe one of them); a domain runs at most PER_DOMAIN sessions
+ * at once, and all domains share CONCURRENCY. DNS: the MX and then the host's A record.
+ */
+function lowerBoundMs(domains: Domain[]): number {
+  let total = 0;
+  let slowestDomain = 0;
+  for (const d of domains) {
+    const recipients = d.addresses.length + 1; // the catch-all probe
+    const sessions = Math.ceil(recipients / RCPT_PER_SESSION);
+    const sessionMs = GREETING_PAUSE_MS + (2 + recipients / sessions) * REPLY_DELAY_MS;
+    total += sessions * sessionMs;
+    slowestDomain = Math.max(slowestDomain, 2 * DNS_DELAY_MS + Math.ceil(sessions / PER_DOMAIN) * sessionMs);
+  }
+  return Math.max(total / CONCURRENCY, slowestDomain);
+}
+
+const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+function row(name: string, r: WorkerReport & Counts, total: number): string {
+  const rate = (total * 1000) / r.elapsedMs;
+  return [name.padEnd(22), `${fmt(r.elapsedMs / 1000, 2)} s`.padStart(9), `${fmt(rate, 1)}/s`.padStart(11), fmt(r.connections).padStart(8), fmt(r.rcpts).padStart(8), fmt(r.dns).padStart(8), `${fmt(r.maxRssMb)} MB`.padStart(9)].join(' ');
+}
+
+async function latencyBench(work: string): Promise<void> {
+  const { domains, spec } = generate();
+  const addresses = domains.flatMap((d) => d.addresses);
+  const list = join(work, 'list.txt');
+  await writeFile(list, addresses.join('\n'));
+  const net = await startSimNet(spec);
+  try {
+    const common = [list, net.dnsServer, String(net.smtpPort), String(CONCURRENCY)];
+    const cacheDir = join(work, 'cache');
+    console.log(
+      `latency bench: ${fmt(addresses.length)} addresses over ${domains.length} domains (${LARGE_DOMAINS} of ${LARGE_SIZE}), ` +
+        `${REPLY_DELAY_MS} ms per SMTP reply (greeting, MAIL, RCPT) after a ${GREETING_PAUSE_MS} ms greeting pause, ` +
+        `${DNS_DELAY_MS} ms per DNS answer, --concurrency ${CONCURRENCY}\n`,
+    );
+    const engine = await measure(net, ['engine', ...common, cacheDir]);
+    const naive = await measure(net, ['naive', ...common, '']);
+    const cached = await measure(net, ['engine', ...common, cacheDir]);
+    console.log(`${'mode'.padEnd(22)} ${'wall'.padStart(9)} ${'addresses'.padStart(11)} ${'conns'.padStart(8)} ${'RCPTs'.padStart(8)} ${'DNS q'.padStart(8)} ${'peak RSS'.padStart(9)}`);
+    console.log(row('engine', engine, addresses.length));
+    console.log(row('naive', naive, addresses.length));
+    console.log(row('engine, warm cache', cached, addresses.length));
+    const bound = lowerBoundMs(domains);
+    console.log(`\nengine / naive speed:           ${fmt(naive.elapsedMs / engine.elapsedMs, 1)}x (target >= 10x)`);
+    console.log(`lower bound of the model:        ${fmt(bound / 1000, 2)} s; engine at ${fmt(engine.elapsedMs / bound, 2)}x of it (target <= 1.5x)`);
+    console.log(`connections saved vs naive:      ${fmt(naive.connections - engine.connections)} (${fmt(naive.connections / Math.max(1, engine.connections), 1)}x fewer)`);
+    console.log(`warm cache: DNS queries ${cached.dns}, SMTP connections ${cached.connections} (first run: ${engine.dns}, ${engine.connections})`);
+    const differ = addresses.filter((a) => engine.results[a] !== naive.results[a]);
+    console.log(`verdicts engine vs naive:        ${differ.length === 0 ? 'identical' : `${differ.length} differ, e.g. ${differ.slice(0, 3).map((a) => `${a}: ${engine.results[a]} / ${naive.results[a]}`).join('; ')}`}`);
+    const cachedDiffer = addresses.filter((a) => engine.results[a] !== cached.results[a]);
+    console.log(`verdicts first vs cached run:    ${cachedDiffer.length === 0 ? 'identical' : `${cachedDiffer.length} differ`}`);
+  } finally {
+    await net.close();
+  }
+}
+
+async function estimateBench(work: string): Promise<void> {
+  const file = join(work, 'large.csv');
+  const lines = ['id,name,email,company'];
+  for (let i = 0; i < ESTIMATE_ROWS; i++) lines.push(`${i},Person ${i},person${i % 900_000}@company${i % 5000}.example,"Company ${i % 5000}, Inc"`);
+  await writeFile(file, `${lines.join('\n')}\n`);
+  console.log(`\nlarge-input bench: ${fmt(ESTIMATE_ROWS)} rows (${fmt(ESTIMATE_ROWS / 10)} repeats) through --estimate\n`);
+  const timed = async (args: string[]) => {
+    const started = performance.now();
+    const out = await runNode(args);
+    return { ms: performance.now() - started, out };
+  };
+  const parseOnly = await timed([
+    '--input-type=module',
+    '-e',
+    `import { createReadStream } from 'node:fs'; import { parse } from 'csv-parse';
+     let n = 0; for await (const r of createReadStream(${JSON.stringify(file)}).pipe(parse())) n++;
+     process.stdout.write(JSON.stringify({ rows: n - 1, maxRssMb: process.resourceUsage().maxRSS / 1024 }));`,
+  ]);
+  const ours = await timed([
+    '--input-type=module',
+    '-e',
+    `const { main } = await import('./dist/cli/main.js');
+     const sink = { write: () => true, isTTY: false };
+     await main([${JSON.stringify(file)}, '--estimate', '--quiet'], { stdin: process.stdin, stdout: sink, stderr: process.stderr });
+     process.stdout.write(JSON.stringify({ maxRssMb: process.resourceUsage().maxRSS / 1024 }));`,
+  ]);
+  const p = JSON.parse(parseOnly.out) as { rows: number; maxRssMb: number };
+  const o = JSON.parse(ours.out) as { maxRssMb: number };
+  console.log(`${'csv-parse alone'.padEnd(22)} ${fmt(parseOnly.ms / 1000, 2)} s  ${fmt((ESTIMATE_ROWS * 1000) / parseOnly.ms)} rows/s  peak RSS ${fmt(p.maxRssMb)} MB`);
+  console.log(`${'email-verify --estimate'.padEnd(22)} ${fmt(ours.ms / 1000, 2)} s  ${fmt((ESTIMATE_ROWS * 1000) / ours.ms)} rows/s  peak RSS ${fmt(o.maxRssMb)} MB`);
+  console.log(`ratio to csv-parse alone:        ${fmt(ours.ms / parseOnly.ms, 2)}x (target <= 2x); peak RSS target < 300 MB`);
+}
+
+const work = await mkdtemp(join(tmpdir(), 'email-verify-bench-'));
+try {
+  await latencyBench(work);
+  await estimateBench(work);
+} finally {
+  await rm(work, { recursive: true, force: true });
+}
