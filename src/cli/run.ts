@@ -1,4 +1,5 @@
 // Runs one list: input -> engine -> split CSVs or stdout records -> summary.
+import { createReadStream } from 'node:fs';
 import { stat, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import ora, { type Ora } from 'ora';
@@ -11,6 +12,9 @@ import { openSplitWriter, outputBaseName, recordWriter, type SplitWriter } from 
 import { renderCredits, renderSummary } from '../report/render.js';
 import { createSummary, estimateCredits, type Summary } from '../report/summary.js';
 import { EXIT_INTERRUPTED, InterruptedError, RunError } from '../errors.js';
+import { createHealthMonitor, type Health } from '../core/health.js';
+import { IP_BLOCKED } from '../core/engine.js';
+import type { VerificationResult } from '../core/types.js';
 import { inShard, type Shard } from '../io/shard.js';
 import { newJobId, sendWebhook, webhookPayload, type JobInfo } from '../report/webhook.js';
 import type { RunOptions } from './options.js';
@@ -26,32 +30,63 @@ interface Progress {
   stop(): void;
 }
 
-const PLAIN_PROGRESS_EVERY_MS = 10_000;
+// Often enough to show life in a cron log, rarely enough not to flood it. (The variable is for tests.)
+const PLAIN_PROGRESS_EVERY_MS = Number(process.env.EMAIL_VERIFY_PROGRESS_MS) || 10_000;
 
-function startProgress(streams: Streams, options: RunOptions): Progress {
+function duration(seconds: number): string {
+  if (!Number.isFinite(seconds)) return '?';
+  const s = Math.round(seconds);
+  return s >= 3600 ? `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m` : s >= 60 ? `${Math.floor(s / 60)}m ${s % 60}s` : `${s}s`;
+}
+
+/** "1,234 / ~5,000 rows · 45.2 rows/s · ETA 1m 50s"; the total is approximate (see rowCountOf). */
+export function progressText(done: number, total: number | undefined, elapsedMs: number): string {
+  const rate = elapsedMs > 0 ? (done * 1000) / elapsedMs : 0;
+  const count = total ? `${done.toLocaleString('en-US')} / ~${Math.max(total, done).toLocaleString('en-US')} rows` : `${done.toLocaleString('en-US')} rows`;
+  const eta = total && rate > 0 && total > done ? ` · ETA ${duration((total - done) / rate)}` : '';
+  return `${count} · ${rate.toFixed(1)} rows/s${eta}`;
+}
+
+function startProgress(streams: Streams, options: RunOptions, total: Promise<number | undefined>): Progress {
   if (options.quiet) return { update: () => undefined, stop: () => undefined };
   const started = Date.now();
-  const text = (done: number) => {
-    const seconds = (Date.now() - started) / 1000;
-    return `verified ${done} rows (${seconds > 0 ? (done / seconds).toFixed(1) : '0'} rows/s)`;
-  };
-  if (streams.stderr.isTTY) {
+  let known: number | undefined;
+  void total.then((n) => (known = n)).catch(() => undefined);
+  const text = (done: number) => progressText(done, known, Date.now() - started);
+  // A terminal that reports no width (some pseudo-terminals) sends ora into an endless loop of
+  // clearing lines (seen under script(1)): those get plain lines too.
+  const columns = (streams.stderr as { columns?: number }).columns ?? 0;
+  if (streams.stderr.isTTY && columns >= 20) {
     const spinner: Ora = ora({ text: 'reading input', stream: streams.stderr as NodeJS.WriteStream, color: 'cyan' }).start();
     return { update: (done) => (spinner.text = text(done)), stop: () => spinner.stop() };
   }
-  // No terminal (cron, CI): a plain line now and then, never escape codes.
-  let last = started;
+  // No terminal (cron, CI): a plain line now and then, never escape codes; on a timer, so a
+  // long wait (greylisting, slow hosts) still shows the run is alive.
+  let latest = 0;
+  const timer = setInterval(() => streams.stderr.write(`email-verify: ${text(latest)}\n`), PLAIN_PROGRESS_EVERY_MS);
+  timer.unref();
   return {
-    update(done) {
-      if (Date.now() - last < PLAIN_PROGRESS_EVERY_MS) return;
-      last = Date.now();
-      streams.stderr.write(`email-verify: ${text(done)}\n`);
-    },
-    stop: () => undefined,
+    update: (done) => (latest = done),
+    stop: () => clearInterval(timer),
   };
 }
 
-/** --estimate: the most a pay-per-valid service could charge, from syntax and dedup alone. */
+/**
+ * About how many data rows a text file holds, for the ETA: its line breaks less the header. A
+ * quoted cell holding a line break makes it an overestimate; XLSX and standard input get none.
+ */
+async function rowCountOf(inputPath: string, hasHeader: boolean): Promise<number | undefined> {
+  if (inputPath === '-' || /\.xlsx$/i.test(inputPath)) return undefined;
+  let lines = 0;
+  let last = 10;
+  for await (const chunk of createReadStream(inputPath) as AsyncIterable<Buffer>) {
+    for (let i = chunk.indexOf(10); i >= 0; i = chunk.indexOf(10, i + 1)) lines += 1;
+    if (chunk.length > 0) last = chunk[chunk.length - 1]!;
+  }
+  if (last !== 10) lines += 1; // the last line has no line break
+  return Math.max(0, lines - (hasHeader ? 1 : 0));
+}
+
 /**
  * A 53-bit FNV-1a of the key: a Set of numbers is several times faster and smaller than one of
  * strings at a million rows, and two different addresses share a hash about once in 10^10 pairs,
@@ -68,6 +103,7 @@ function hash53(text: string): number {
   return (h1 >>> 0) * 2 ** 21 + ((h2 >>> 0) & 0x1fffff);
 }
 
+/** --estimate: the most a pay-per-valid service could charge, from syntax and dedup alone. */
 async function runEstimate(rows: AsyncIterable<DataRow>, options: RunOptions, streams: Streams): Promise<void> {
   const seen = new Set<number>();
   let total = 0;
@@ -207,21 +243,55 @@ async function verifyList(inputPath: string, options: RunOptions, streams: Strea
     interrupted = true;
     verifier.close();
   });
+  // Port 25 blocked ends the run (nothing could be verified); an IP on blocklists leaves the
+  // remaining rows unknown, reason ip_blocked, instead of spending the list on refusals.
+  const health = createHealthMonitor();
+  let trouble = 'ok' as Health;
+  const onVerified = (result: VerificationResult) => {
+    if (trouble !== 'ok' || options.verify.offline) return;
+    trouble = health.observe(result);
+    if (trouble === 'port25_blocked') {
+      interrupted = true;
+      verifier.close();
+    } else if (trouble === 'ip_blocked') {
+      verifier.close(IP_BLOCKED);
+    }
+  };
 
-  const progress = startProgress(streams, options);
+  let rowsRead = 0;
+  async function* counted(rows: AsyncIterable<DataRow>): AsyncGenerator<DataRow> {
+    for await (const row of rows) {
+      rowsRead += 1;
+      yield row;
+    }
+  }
+
+  const progress = startProgress(streams, options, rowCountOf(inputPath, input.shape.hasHeader));
   try {
-    for await (const { row, result } of verifyRows(input.rows, tracked, { window: options.verify.concurrency * 50 })) {
+    const verified = verifyRows(counted(input.rows), tracked, { window: options.verify.concurrency * 50, callbacks: { onVerified } });
+    for await (const { row, result } of verified) {
       if (interrupted) break;
       summary.add(result);
       progress.update(summary.count());
       if (split) await split.write(bucketOf(result.result), row.cells, result);
       else if (!options.only || options.only.has(result.result)) await records?.write(row.cells, result);
     }
+    if (trouble === 'port25_blocked') {
+      await Promise.allSettled([...inFlight]);
+      throw new RunError(
+        'no mail server could be reached on the SMTP port: the first connections to several domains all failed. ' +
+          'Outbound port 25 is probably blocked by this network or provider; run from a host that allows it, or use --proxy socks5://HOST:PORT',
+      );
+    }
     if (interrupted) {
       await Promise.allSettled([...inFlight]);
       throw new InterruptedError(
         `interrupted after ${summary.count()} rows; the outputs were not written. Run the same command again to resume${store ? '' : ' (with the cache on)'}`,
       );
+    }
+    // Every row read must have been written: if not, the outputs are not to be trusted.
+    if (rowsRead !== summary.count()) {
+      throw new RunError(`read ${rowsRead} rows but wrote ${summary.count()}: the outputs were not written (please report this)`);
     }
     await split?.commit();
     if (store && runKey !== undefined) store.clearRun(runKey);
@@ -240,14 +310,21 @@ async function verifyList(inputPath: string, options: RunOptions, streams: Strea
   }
 
   const done = summary.finish(performance.now() - started);
+  if (trouble === 'ip_blocked') {
+    streams.stderr.write(
+      'email-verify: mail servers of many unrelated domains refuse this machine\'s IP address as blocklisted; ' +
+        'the rows not yet asked are unknown with reason ip_blocked. Check the IP on a blocklist lookup, or use --proxy\n',
+    );
+  }
   if (!options.quiet) {
     const where = toStdout ? streams.stderr : streams.stdout;
+    where.write(`${rowsRead} rows read, ${done.total} written.\n`);
     // Colours only for a person at a terminal; a file or a pipe gets plain text.
     where.write(`${renderSummary(done, { color: options.color && where.isTTY === true })}\n`);
     if (split) where.write(`${Object.values(split.paths).join('\n')}\n`);
   }
   if (options.summaryJson) {
-    await writeSummaryJson(options.summaryJson, { input: input.source, ...done, outputs: split?.paths ?? null });
+    await writeSummaryJson(options.summaryJson, { input: input.source, rows_read: rowsRead, ...done, outputs: split?.paths ?? null });
   }
   return done;
 }

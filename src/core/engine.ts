@@ -21,12 +21,17 @@ export interface Verifier {
   verify(input: string): Promise<VerificationResult>;
   /**
    * Stops the run's network work: retries waiting keep their last answer, addresses not yet
-   * asked (and any verified after this) are unknown with the reason INTERRUPTED.
+   * asked (and any verified after this) are unknown with `reason` (INTERRUPTED by default).
    */
-  close(): void;
+  close(reason?: StopReason): void;
 }
 
 export const INTERRUPTED = 'Interrupted before it was verified';
+/** The reason SPEC.md gives rows left unasked because servers refuse our IP. */
+export const IP_BLOCKED = 'ip_blocked';
+export type StopReason = typeof INTERRUPTED | typeof IP_BLOCKED;
+/** Answers that say why an address was not asked: never kept, so the next run asks. */
+const STOP_REASONS: ReadonlySet<string> = new Set([INTERRUPTED, IP_BLOCKED]);
 
 /** Per-domain facts kept between runs (the on-disk store), so a domain is probed once. */
 export interface DomainFacts {
@@ -80,21 +85,21 @@ export function createVerifier(options: VerifyOptions, network: Network, deps: V
       flags: flagsOf(syntax.email, syntax.local, syntax.domain),
     };
     if (options.offline) return { ...findings, notChecked: 'Not checked: offline mode (no network checks)' };
-    if (closed) return { ...findings, notChecked: INTERRUPTED };
+    if (stopped) return { ...findings, notChecked: stopped };
 
     findings.mx = await dns(() => network.lookupMx(syntax.domain));
     if (findings.mx.kind !== 'mx') return findings;
-    if (closed) return { ...findings, notChecked: INTERRUPTED };
+    if (stopped) return { ...findings, notChecked: stopped };
     const { mailbox, catchAll } = await queueOf(syntax.domain, findings.mx.hosts).check(syntax.email);
     return { ...findings, mailbox, catchAll: mailbox.outcome === 'accepted' ? catchAll : undefined };
   }
 
-  let closed = false;
-  const unasked: MailboxResult = { outcome: 'error', reason: INTERRUPTED, reply: '', mxHost: '' };
+  let stopped: StopReason | undefined;
   return {
     verify: async (input) => verdictOf(await findingsOf(input)),
-    close() {
-      closed = true;
+    close(reason = INTERRUPTED) {
+      stopped ??= reason;
+      const unasked: MailboxResult = { outcome: 'error', reason: stopped, reply: '', mxHost: '' };
       queues.forEach((q) => q.stop(unasked));
     },
   };
@@ -122,10 +127,10 @@ export function withMemory(verifier: Verifier, memory: ResultMemory): Verifier {
       const known = memory.recall(key);
       if (known) return { ...known, email: checkSyntax(input, { allowAddressLiterals: true }).email };
       const result = await verifier.verify(input);
-      if (result.reason !== INTERRUPTED) memory.remember(key, result);
+      if (!STOP_REASONS.has(result.reason)) memory.remember(key, result);
       return result;
     },
-    close: () => verifier.close(),
+    close: (reason) => verifier.close(reason),
   };
 }
 

@@ -1,0 +1,120 @@
+// Running without a person: port 25 blocked, our IP on blocklists, progress in logs and terminals.
+import { spawn } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BIN, runCli } from '../support/cli.js';
+import { startSimNet, type SimNet, type SimNetSpec } from '../support/simnet.js';
+
+const N = 30;
+const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+const SPEC: SimNetSpec = {
+  hosts: {
+    ...Object.fromEntries(range(6).map((i) => [`mx.dead${i}.example`, { behaviour: { kind: 'refused' as const } }])),
+    ...Object.fromEntries(
+      range(N).map((i) => [
+        `mx.bl${i}.example`,
+        { behaviour: { kind: 'policy_block' as const, text: '5.7.1 Service unavailable; Client host [127.0.0.1] blocked using zen.spamhaus.org' } },
+      ]),
+    ),
+    'mx.slow.example': { behaviour: { kind: 'tarpit' } },
+    'mx.ok.example': { behaviour: { kind: 'mailboxes', mailboxes: ['a', 'b', 'c'] } },
+  },
+  domains: {
+    ...Object.fromEntries(range(6).map((i) => [`dead${i}.example`, { mx: [{ host: `mx.dead${i}.example`, priority: 10 }] }])),
+    ...Object.fromEntries(range(N).map((i) => [`bl${i}.example`, { mx: [{ host: `mx.bl${i}.example`, priority: 10 }] }])),
+    'slow.example': { mx: [{ host: 'mx.slow.example', priority: 10 }] },
+    'ok.example': { mx: [{ host: 'mx.ok.example', priority: 10 }] },
+  },
+};
+
+let net: SimNet;
+let work: string;
+let flags: string[];
+beforeAll(async () => {
+  net = await startSimNet(SPEC);
+  work = await mkdtemp(join(tmpdir(), 'email-verify-unattended-'));
+  flags = ['--dns-server', net.dnsServer, '--smtp-port', String(net.smtpPort), '--no-cache'];
+});
+afterAll(async () => {
+  await net.close();
+  await rm(work, { recursive: true, force: true });
+});
+
+describe('trouble on our side', () => {
+  it('stops early with one clear message when no mail server can be reached at all (port 25 blocked)', async () => {
+    const list = join(work, 'dead.txt');
+    await writeFile(list, range(6).flatMap((i) => [`a@dead${i}.example`, `b@dead${i}.example`]).join('\n'));
+    const out = join(work, 'dead-out');
+    const run = await runCli([list, '--out-dir', out, '--quiet', '--timeout', '2s', ...flags]);
+    expect(run.code).toBe(1);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(run.stderr).toMatch(/port 25 is probably blocked.*--proxy/);
+    expect(await readdir(out).catch(() => [])).toEqual([]);
+  });
+
+  it('when many unrelated domains refuse our IP by blocklist, leaves the rest unknown: ip_blocked', async () => {
+    const list = join(work, 'bl.txt');
+    await writeFile(list, range(N).map((i) => `x@bl${i}.example`).join('\n'));
+    const out = join(work, 'bl-out');
+    const run = await runCli([list, '--out-dir', out, '--quiet', '--concurrency', '2', '--timeout', '2s', ...flags]);
+    expect(run.code).toBe(0);
+    expect(run.stderr).toMatch(/refuse this machine's IP address as blocklisted/);
+    const rows = parse(await readFile(join(out, 'bl.unknown.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
+    expect(rows).toHaveLength(N);
+    const notAsked = rows.filter((r) => r.reason === 'ip_blocked');
+    expect(notAsked.length).toBeGreaterThan(N / 2);
+    const asked = range(N).filter((i) => net.counters(`mx.bl${i}.example`).connections > 0).length;
+    expect(asked).toBeLessThan(N / 2);
+  });
+});
+
+describe('progress', () => {
+  it('without a terminal: plain progress lines, no escape codes', async () => {
+    const list = join(work, 'slow.txt');
+    await writeFile(list, ['a@ok.example', 'b@ok.example', 'z@slow.example'].join('\n'));
+    const run = await runCli([list, '--out-dir', join(work, 'slow-out'), '--timeout', '1500ms', ...flags], {
+      env: { EMAIL_VERIFY_PROGRESS_MS: '300' },
+    });
+    expect(run.code).toBe(0);
+    expect(run.stderr).toMatch(/^email-verify: \d+ \/ ~3 rows · [\d.]+ rows\/s/m);
+    expect(run.stderr + run.stdout).not.toMatch(/\u001b\[/);
+    expect(run.stdout).toMatch(/3 rows read, 3 written/);
+  });
+
+  it('on a terminal: a spinner with the count and rate', async () => {
+    const list = join(work, 'tty.txt');
+    await writeFile(list, ['a@ok.example', 'z@slow.example'].join('\n'));
+    const command = [process.execPath, BIN, list, '--out-dir', join(work, 'tty-out'), '--timeout', '1500ms', ...flags].map((a) => `'${a}'`).join(' ');
+    // script(1) gives the command a pseudo-terminal, of a size set as a terminal window would.
+    const child = spawn('script', ['-qfec', `stty cols 100 rows 30; ${command}`, '/dev/null'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, TERM: 'xterm', NO_COLOR: '' },
+    });
+    const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    const code = await new Promise((r) => child.on('close', r));
+    clearTimeout(killer);
+    expect(code).toBe(0);
+    expect(output).toMatch(/\u001b\[\?25l/); // ora hides the cursor while it spins
+    expect(output).toMatch(/rows · [\d.]+ rows\/s/);
+  }, 30_000);
+
+  it('on a terminal that reports no width: plain lines, and it finishes (ora would loop forever)', async () => {
+    const list = join(work, 'tty0.txt');
+    await writeFile(list, 'a@ok.example\n');
+    const command = [process.execPath, BIN, list, '--out-dir', join(work, 'tty0-out'), ...flags].map((a) => `'${a}'`).join(' ');
+    const child = spawn('script', ['-qfec', `stty cols 0 rows 0; ${command}`, '/dev/null'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    let output = '';
+    child.stdout.on('data', (d) => (output += d));
+    const code = await new Promise((r) => child.on('close', r));
+    clearTimeout(killer);
+    expect(code).toBe(0);
+    expect(output).toMatch(/1 rows read, 1 written/);
+    expect(output).not.toMatch(/\u001b\[1A/);
+  }, 30_000);
+});
