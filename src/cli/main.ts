@@ -31,14 +31,23 @@ async function flagsWithConfig(command: Command, flags: RawFlags): Promise<RawFl
 }
 
 const EXAMPLES = `
-Examples:
+Cleaning a list:
   email-verify list.csv                       writes list.valid.csv, .risky.csv, .invalid.csv, .unknown.csv
   email-verify list.xlsx --out-dir cleaned    reads the first sheet, writes into ./cleaned
-  cut -d, -f3 users.csv | email-verify - --format csv --only valid
   email-verify list.csv --estimate            what a paid service would charge, before any network work
   email-verify check someone@example.com      one address, as JSON
 
-Exit codes: 0 finished, 1 failed while running, 2 bad usage or unreadable input.`;
+In a pipeline (standard input in, records out in input order):
+  cut -d, -f3 users.csv | email-verify - --format csv --only valid
+  email-verify list.csv --stdout | jq -r 'select(.result=="valid") | .email'
+
+From cron (email-verify.config.json holds repeated options; a re-run resumes an interrupted job):
+  email-verify list.csv --out-dir clean --quiet --summary-json clean/summary.json --webhook https://…
+
+On several machines:
+  email-verify list.csv --shard 2/4 --out-dir shard2      then: email-verify merge shard1 shard2 shard3 shard4 -o merged
+
+Exit codes: 0 finished, 1 failed while running, 2 bad usage or unreadable input, 130 interrupted.`;
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
