@@ -1,7 +1,7 @@
 // The on-disk store across runs: a second run reuses answers, and an interrupted run resumes
 // without asking any server about an address twice.
 import { spawn } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
@@ -118,6 +118,38 @@ describe('resume', () => {
     const acmeAsked = net.counters('mx.acme.example').rcpts.slice(acmeBefore);
     expect(acmeAsked.filter((r) => /^a\d@/.test(r)).sort()).toEqual(addresses.slice(0, 6));
     const rows = await rowsOf(out, 'resume');
+    expect(rows.map((r) => r.input).sort()).toEqual([...addresses].sort());
+  }, 60_000);
+
+  it('after kill -9, the same command finishes the job; only addresses in flight are asked again', async () => {
+    // Some hosts answer, as in any real list (all tarpits would look like port 25 blocked).
+    const addresses = ['a3@acme.example', 'a4@acme.example', ...Array.from({ length: SLOW_DOMAINS }, (_, i) => `other@slow${i}.example`)];
+    const list = join(work, 'killed.txt');
+    await writeFile(list, addresses.join('\n'));
+    const cacheDir = join(work, 'cache-3');
+    const out = join(work, 'k');
+    const args = [BIN, list, '--out-dir', out, '--cache-dir', cacheDir, '--timeout', '1s', '--concurrency', '2', ...flags];
+    const before = Array.from({ length: SLOW_DOMAINS }, (_, i) => net.counters(`mx.slow${i}.example`).connections);
+    const asked = () => Array.from({ length: SLOW_DOMAINS }, (_, i) => net.counters(`mx.slow${i}.example`).connections - before[i]!);
+
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'ignore'] });
+    const closed = new Promise((r) => child.on('close', (_code, signal) => r(signal)));
+    // Kill once four addresses have been answered (two rounds of two tarpits): bounded wait.
+    for (let i = 0; i < 200 && asked().reduce((a, b) => a + b, 0) < 6; i++) await new Promise((r) => setTimeout(r, 50));
+    child.kill('SIGKILL');
+    expect(await closed).toBe('SIGKILL');
+    const askedBeforeKill = asked();
+    expect(await readdir(out).catch(() => [])).not.toContain('killed.valid.csv');
+
+    const again = await runCli(args.slice(1), { timeoutMs: 60_000 });
+    expect(again.stderr).toBe('');
+    expect(again.code).toBe(0);
+    const total = asked();
+    // Every address asked; twice at most, and only those that were in flight (two at a time).
+    expect(total.every((n) => n >= 1 && n <= 2)).toBe(true);
+    expect(total.filter((n) => n === 2).length).toBeLessThanOrEqual(2);
+    expect(askedBeforeKill.filter((n) => n > 0).length).toBeGreaterThanOrEqual(4);
+    const rows = await rowsOf(out, 'killed');
     expect(rows.map((r) => r.input).sort()).toEqual([...addresses].sort());
   }, 60_000);
 });
