@@ -4,6 +4,7 @@ import { createVerifier, verifyRows, withMemory, type DomainFacts, type Network,
 import { resolveOptions, type VerifyOptions } from './core/options.js';
 import type { CatchAllResult, MxResult, VerificationResult } from './core/types.js';
 import { createMxLookup } from './dns/mx.js';
+import { egressFor, parseProxyUrl } from './smtp/egress.js';
 import { probeRecipients } from './smtp/prober.js';
 
 export type { VerifyOptions } from './core/options.js';
@@ -25,7 +26,12 @@ export function createNetwork(options: VerifyOptions, store?: CacheStore): Netwo
     put: (domain: string, result: MxResult, ttlMs: number) => store.putDns(`mx:${domain}`, result, ttlMs),
   };
   const lookupMx = createMxLookup({ servers: options.dnsServers, timeoutMs: options.timeoutMs }, mxCache);
-  const probe = { port: options.smtpPort, timeoutMs: options.timeoutMs, helo: options.helo, from: options.from };
+  const connect = egressFor({
+    proxy: options.proxy === undefined ? undefined : parseProxyUrl(options.proxy),
+    sourceIp: options.sourceIp,
+    timeoutMs: options.timeoutMs,
+  });
+  const probe = { port: options.smtpPort, timeoutMs: options.timeoutMs, helo: options.helo, from: options.from, connect };
   return {
     lookupMx,
     askMailboxes: (hosts, addresses) => probeRecipients(hosts, addresses, probe),

@@ -55,6 +55,7 @@ function addVerifyFlags(command: Command): Command {
   return command
     .option('--concurrency <n>', 'DNS lookups and SMTP sessions at once (default 20)')
     .option('--per-domain <n>', 'SMTP sessions at once per domain (default 2)')
+    .option('--per-host <n>', 'SMTP sessions at once per mail host, over all its domains (default 5)')
     .option('--timeout <duration>', 'timeout for each network step: 30s, 500ms, 2m (default 30s)')
     .option('--greylist-delay <duration>', 'ask greylisted addresses again after this long (default 5m)')
     .option('--greylist-budget <duration>', 'keep retrying for at most this long; 0 = do not wait (default 15m)')
@@ -62,6 +63,8 @@ function addVerifyFlags(command: Command): Command {
     .option('--from <address>', 'MAIL FROM address when a server refuses the null sender')
     .option('--smtp-port <port>', 'SMTP port of the mail hosts (default 25)')
     .option('--dns-server <host[:port]>', 'DNS server to ask (repeatable; default: the system\'s)', collect)
+    .option('--proxy <url>', 'make SMTP connections through a SOCKS5 proxy: socks5://[user:password@]host:port (DNS is not proxied)')
+    .option('--source-ip <address>', 'make SMTP connections from this local IP address')
     .option('--no-color', 'no colours in the output (NO_COLOR is honoured too)')
     .option('--cache-dir <dir>', 'where DNS answers, domain facts and results are kept (default: the user cache folder)')
     .option('--no-cache', 'keep nothing on disk and reuse nothing (and so no resume)')

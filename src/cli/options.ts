@@ -5,6 +5,7 @@ import { RESULT_CATEGORIES, type ResultCategory } from '../core/types.js';
 import type { RecordFormat } from '../io/write.js';
 import { UsageError } from '../errors.js';
 import { parseShard, type Shard } from '../io/shard.js';
+import { checkSourceIp, parseProxyUrl } from '../smtp/egress.js';
 import { checkWebhookUrl } from '../report/webhook.js';
 import { defaultCacheDir } from '../cache/store.js';
 
@@ -24,6 +25,7 @@ export interface RawFlags {
   offline?: boolean;
   concurrency?: string;
   perDomain?: string;
+  perHost?: string;
   timeout?: string;
   greylistDelay?: string;
   greylistBudget?: string;
@@ -31,6 +33,8 @@ export interface RawFlags {
   from?: string;
   smtpPort?: string;
   dnsServer?: string[];
+  proxy?: string;
+  sourceIp?: string;
   creditPrice?: string;
   quiet?: boolean;
   color?: boolean;
@@ -120,9 +124,13 @@ export function runOptionsFrom(flags: RawFlags, env: NodeJS.ProcessEnv): RunOpti
     throw new UsageError(`--from ${from}: expected an address such as verify@yourdomain.example`);
   }
 
+  if (flags.proxy !== undefined) parseProxyUrl(flags.proxy); // a usage error before any input is read
   const verify = resolveOptions({
+    proxy: flags.proxy,
+    sourceIp: flags.sourceIp === undefined ? undefined : checkSourceIp(flags.sourceIp),
     concurrency: positiveInteger('--concurrency', flags.concurrency, 1000),
     perDomainConcurrency: positiveInteger('--per-domain', flags.perDomain, 100),
+    perHostConcurrency: positiveInteger('--per-host', flags.perHost, 100),
     timeoutMs: duration('--timeout', flags.timeout),
     greylistDelayMs: duration('--greylist-delay', flags.greylistDelay),
     greylistBudgetMs: duration('--greylist-budget', flags.greylistBudget, { zeroAllowed: true }),

@@ -2,7 +2,7 @@
 // The network stages are passed in, so the engine itself does no I/O; per-domain sessions,
 // the catch-all probe and retries are in domain-queue.ts.
 import { randomBytes } from 'node:crypto';
-import pLimit from 'p-limit';
+import pLimit, { type LimitFunction } from 'p-limit';
 import { DomainQueue, systemClock, type AskMailboxes, type Clock } from './domain-queue.js';
 import { flagsOf, NO_FLAGS } from './flags.js';
 import type { VerifyOptions } from './options.js';
@@ -54,11 +54,24 @@ export function createVerifier(options: VerifyOptions, network: Network, deps: V
   const global = pLimit(options.concurrency);
   const dns = pLimit(options.concurrency);
   const queues = new Map<string, DomainQueue>();
+  // Domains are keyed to their primary MX host, so domains sharing a host share its cap.
+  const hostLimits = new Map<string, LimitFunction>();
+  const sessionLimit = (hosts: MxHost[]) => {
+    const host = hosts[0]?.exchange ?? '';
+    let limit = hostLimits.get(host);
+    if (!limit) {
+      limit = pLimit(options.perHostConcurrency);
+      hostLimits.set(host, limit);
+    }
+    const perHost = limit;
+    // The host's slot first: waiting for a busy host must not hold one of the global slots.
+    return <T>(fn: () => Promise<T>): Promise<T> => perHost(() => global(fn));
+  };
 
   const queueOf = (domain: string, hosts: MxHost[]): DomainQueue => {
     let queue = queues.get(domain);
     if (!queue) {
-      queue = new DomainQueue(hosts, `${probeLocalPart()}@${domain}`, network.askMailboxes, global, {
+      queue = new DomainQueue(hosts, `${probeLocalPart()}@${domain}`, network.askMailboxes, sessionLimit(hosts), {
         sessions: options.perDomainConcurrency,
         recipientsPerSession: options.recipientsPerSession,
         retryDelayMs: options.greylistDelayMs,

@@ -5,6 +5,8 @@ export interface VerifyOptions {
   concurrency: number;
   /** SMTP sessions at once against one domain, so no mail host is hammered. */
   perDomainConcurrency: number;
+  /** SMTP sessions at once against one mail host, over all the domains it serves. */
+  perHostConcurrency: number;
   /** RCPTs in one SMTP session (servers commonly allow 100; 452 is honoured below that). */
   recipientsPerSession: number;
   /** Greylisted (and other 4xx) addresses are asked again after this long... */
@@ -21,6 +23,10 @@ export interface VerifyOptions {
   /** Used in MAIL FROM when a server refuses the null sender. */
   from: string;
   allowAddressLiterals: boolean;
+  /** SMTP connections go through this SOCKS5 proxy: socks5://[user:password@]host:port. DNS does not. */
+  proxy?: string;
+  /** The local address SMTP connections (or the one to the proxy) are made from. */
+  sourceIp?: string;
   /** Run only the checks that need no network. */
   offline: boolean;
   /** Probe each domain with an improbable address to detect catch-all. */
@@ -30,6 +36,8 @@ export interface VerifyOptions {
 export const DEFAULT_OPTIONS: VerifyOptions = {
   concurrency: 20,
   perDomainConcurrency: 2,
+  // Hosting providers serve thousands of domains from a few MX hosts.
+  perHostConcurrency: 5,
   recipientsPerSession: 25,
   // Common greylisting daemons (postgrey) let a retry through after 5 minutes.
   greylistDelayMs: 5 * 60_000,

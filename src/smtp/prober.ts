@@ -1,6 +1,5 @@
 // The conversation that asks mail hosts about recipients: EHLO (HELO fallback), STARTTLS,
 // MAIL FROM (null sender, then --from), RCPT TO for each address, never DATA, always QUIT.
-import type net from 'node:net';
 import {
   classifyRcpt,
   classifySessionReply,
@@ -9,14 +8,14 @@ import {
   type SmtpReply,
 } from '../core/smtp-reply.js';
 import type { MailboxOutcome, MailboxResult, MxHost } from '../core/types.js';
-import { SmtpConnectionError, SmtpSession } from './session.js';
+import { SmtpConnectionError, SmtpSession, type Connect } from './session.js';
 
 export interface ProbeOptions {
   port: number;
   timeoutMs: number;
   helo: string;
   from: string;
-  connect?: (host: string, port: number) => net.Socket;
+  connect?: Connect;
 }
 
 /** Why a host could not answer for its recipients; the next MX host is tried. */
@@ -62,7 +61,10 @@ interface Target {
 async function startMail(session: SmtpSession, greeting: SmtpReply, exchange: string, options: ProbeOptions, useTls: boolean): Promise<SmtpReply> {
   const hello = classifySessionReply(greeting);
   if (hello.outcome !== 'ok') {
-    throw new HostFailure(`${exchange} greeting: ${hello.reason}`, hello.outcome === 'policy' ? 'policy' : 'unreachable', greeting.raw);
+    // A 421/4xx greeting (busy, too many connections) is asked again later, like greylisting:
+    // that is the back-off RFC 5321 §4.2.5 asks of clients.
+    const outcome = hello.outcome === 'policy' ? 'policy' : hello.outcome === 'temporary' ? 'temporary' : 'unreachable';
+    throw new HostFailure(`${exchange} greeting: ${hello.reason}`, outcome, greeting.raw);
   }
   let ehlo = await greet(session, options.helo);
   let secure = false;

@@ -26,9 +26,16 @@ export interface SessionOptions {
   timeoutMs: number;
   /** The host name for TLS SNI; certificates are not checked (a probe, not delivery). */
   servername?: string;
-  /** Egress socket factory (a SOCKS proxy, a source address); plain TCP by default. */
-  connect?: (host: string, port: number) => net.Socket;
+  /** How the TCP connection is made (a SOCKS proxy, a source address); plain TCP by default. */
+  connect?: Connect;
 }
+
+/**
+ * An egress socket factory. A socket returned as is may still be connecting (as net.connect's
+ * is); a promise resolves once the connection (or a proxy's tunnel) is up. A tunnel takes a
+ * handshake before the socket is usable, so the factory must be able to be asynchronous.
+ */
+export type Connect = (host: string, port: number) => net.Socket | Promise<net.Socket>;
 
 // A reply line longer than this is not SMTP (RFC 5321 §4.5.3.1.5 allows 512 octets).
 const MAX_LINE = 8192;
@@ -38,6 +45,29 @@ const MAX_QUEUED = 4;
 // character (C0, DEL, C1, as the syntax check does) so that nothing an input file holds can
 // smuggle a command to a server.
 const CONTROL = /\p{Cc}/u;
+
+/** The factory's connection within the step timeout; any failure is a connection error. */
+async function connectWithin(connect: Connect, options: SessionOptions): Promise<net.Socket> {
+  // A factory that throws at once fails the same way as one whose promise rejects.
+  const pending = (async () => connect(options.host, options.port))();
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new SmtpConnectionError(`no connection within ${options.timeoutMs} ms`, 'timeout')),
+      options.timeoutMs,
+    );
+  });
+  try {
+    return await Promise.race([pending, deadline]);
+  } catch (error) {
+    // A connection that comes up after we gave up on it must not stay open.
+    pending.then((socket) => socket.destroy(), () => undefined);
+    if (error instanceof SmtpConnectionError) throw error;
+    throw new SmtpConnectionError((error as Error).message, 'refused');
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 export class SmtpSession {
   private socket: net.Socket;
@@ -61,9 +91,7 @@ export class SmtpSession {
 
   /** Connects and reads the greeting. */
   static async open(options: SessionOptions): Promise<{ session: SmtpSession; greeting: SmtpReply }> {
-    const socket = options.connect
-      ? options.connect(options.host, options.port)
-      : net.connect({ host: options.host, port: options.port });
+    const socket = options.connect ? await connectWithin(options.connect, options) : net.connect({ host: options.host, port: options.port });
     const session = new SmtpSession(socket, options);
     try {
       const greeting = await session.read();
@@ -76,7 +104,9 @@ export class SmtpSession {
 
   private attach(socket: net.Socket): void {
     socket.setEncoding('latin1');
-    socket.on('data', (chunk: string) => this.onData(chunk));
+    // A SOCKS client hands on bytes that came with the proxy's reply by emitting them itself,
+    // as a Buffer that setEncoding never saw.
+    socket.on('data', (chunk: string | Buffer) => this.onData(typeof chunk === 'string' ? chunk : chunk.toString('latin1')));
     socket.on('error', (error: NodeJS.ErrnoException) => {
       const kind = error.code === 'ECONNREFUSED' ? 'refused' : 'closed';
       this.fail(new SmtpConnectionError(`${error.code ?? 'error'}: ${error.message}`, kind));

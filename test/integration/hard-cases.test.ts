@@ -106,6 +106,17 @@ describe('unreachable hosts', () => {
     expect(verdict).toMatchObject({ result: 'valid', mx_host: secondary });
   });
 
+  it('a host answering 421 is asked again after a pause (back-off), then unknown', async () => {
+    const before = net.counters('mx.allbusy.example').connections;
+    const verdict = await verify('bob@allbusy.example', { greylistDelayMs: 200, greylistBudgetMs: 700 });
+    expect(verdict.result).toBe('unknown');
+    // The first try, then again 200 ms after each answer while within 700 ms of the first: one
+    // retry at least, three at most.
+    const tries = net.counters('mx.allbusy.example').connections - before;
+    expect(tries).toBeGreaterThanOrEqual(2);
+    expect(tries).toBeLessThanOrEqual(4);
+  });
+
   it.each([
     ['a tarpit', 'alice@onlytarpit.example', /no reply within/i],
     ['421', 'alice@allbusy.example', /busy|421|try again/i],

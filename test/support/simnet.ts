@@ -118,6 +118,8 @@ export interface HostCounters {
   bytes: string;
   /** RCPT commands received, per connection in order of arrival. */
   sessions: number[];
+  /** The client address of each connection (a proxy's, or a --source-ip). */
+  remoteAddresses: string[];
 }
 
 export interface SimNet {
@@ -137,7 +139,7 @@ const HUGE_LINE_BYTES = 1024 * 1024;
 const HUGE_LINE_CHUNKS = 16;
 const HUGE_LINE_INTERVAL_MS = 60;
 
-const emptyCounters = (): HostCounters => ({ connections: 0, rcpts: [], mailFrom: [], data: 0, quits: 0, bytes: '', sessions: [] });
+const emptyCounters = (): HostCounters => ({ connections: 0, rcpts: [], mailFrom: [], data: 0, quits: 0, bytes: '', sessions: [], remoteAddresses: [] });
 
 /** Timers that close() can clear, so nothing of the network outlives it. */
 class Timers {
@@ -443,6 +445,7 @@ function startSmtpHost(spec: HostSpec, counters: HostCounters, timers: Timers): 
     const sessionId = `simnet-${index}`;
     counters.connections += 1;
     counters.sessions[index] = 0;
+    counters.remoteAddresses.push(socket.remoteAddress ?? '');
     sockets.add(socket);
     socket.on('close', () => {
       sockets.delete(socket);

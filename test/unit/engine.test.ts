@@ -1,0 +1,42 @@
+// The engine's limits with a scripted network: per-host caps across domains sharing a mail host.
+import { describe, expect, it } from 'vitest';
+import { createVerifier, type Network } from '../../src/core/engine.js';
+import { resolveOptions } from '../../src/core/options.js';
+import type { MxHost } from '../../src/core/types.js';
+
+const tick = () => new Promise((r) => setTimeout(r, 5));
+
+function sharedHostNetwork() {
+  const host: MxHost = { exchange: 'mx.shared.example', priority: 10, addresses: ['127.0.0.1'] };
+  let running = 0;
+  let most = 0;
+  const network: Network = {
+    lookupMx: async () => ({ kind: 'mx', implicit: false, hosts: [host] }),
+    askMailboxes: async (_hosts, addresses) => {
+      running += 1;
+      most = Math.max(most, running);
+      await tick();
+      running -= 1;
+      return addresses.map(() => ({ outcome: 'no_mailbox' as const, reason: 'no', reply: '550 5.1.1', mxHost: host.exchange }));
+    },
+  };
+  return { network, most: () => most };
+}
+
+describe('createVerifier', () => {
+  it('caps sessions per mail host across all the domains it serves', async () => {
+    const { network, most } = sharedHostNetwork();
+    const verifier = createVerifier(resolveOptions({ perHostConcurrency: 1, perDomainConcurrency: 2, recipientsPerSession: 1 }), network);
+    const addresses = ['a', 'b', 'c'].flatMap((d) => [`x@${d}.example`, `y@${d}.example`]);
+    const verdicts = await Promise.all(addresses.map((a) => verifier.verify(a)));
+    expect(verdicts.every((v) => v.result === 'invalid')).toBe(true);
+    expect(most()).toBe(1);
+  });
+
+  it('without a host cap, domains on one host run side by side', async () => {
+    const { network, most } = sharedHostNetwork();
+    const verifier = createVerifier(resolveOptions({ perHostConcurrency: 10, recipientsPerSession: 1 }), network);
+    await Promise.all(['a', 'b', 'c'].map((d) => verifier.verify(`x@${d}.example`)));
+    expect(most()).toBeGreaterThan(1);
+  });
+});
