@@ -180,7 +180,7 @@ describe('errors', () => {
     [['fixtures/sample.csv', '--concurrency', '0'], /--concurrency 0/],
     [['fixtures/sample.csv', '--timeout', 'abc'], /--timeout abc/],
     [['fixtures'], /is a directory/],
-    [['fixtures/sample.csv', '--proxy', 'http://proxy.example:3128'], /--proxy: http: proxies are not supported/],
+    [['fixtures/sample.csv', '--proxy', 'http://proxy.example:3128'], /--proxy: http:\/\/ proxies are not supported/],
     [['fixtures/sample.csv', '--source-ip', 'eth0'], /--source-ip/],
   ])('%j exits 2 with one line and no stack', async (args, message) => {
     const run = await runCli([...args, '--out-dir', join(work, 'errors')]);
