@@ -128,8 +128,15 @@ async function askHost(target: Target, recipients: string[], options: ProbeOptio
   try {
     const ehlo = await startMail(session, greeting, exchange, options, useTls);
     const utf8 = offers(ehlo, 'SMTPUTF8');
-    for (const recipient of recipients) {
-      if (!utf8 && NON_ASCII.test(recipient)) {
+    const sendable = recipients.map((r) => utf8 || !NON_ASCII.test(r));
+    // RFC 2920: where the server offers PIPELINING, all RCPTs go in one round trip.
+    let batch: { replies: SmtpReply[]; error?: SmtpConnectionError } | undefined;
+    if (offers(ehlo, 'PIPELINING') && recipients.length > 1) {
+      batch = await session.pipeline(recipients.filter((_, i) => sendable[i]).map((r) => `RCPT TO:<${r}>`));
+    }
+    let answered = 0;
+    for (const [i, recipient] of recipients.entries()) {
+      if (!sendable[i]) {
         results.push({
           outcome: 'unverifiable',
           reason: 'The mail host does not accept international addresses (no SMTPUTF8)',
@@ -138,7 +145,14 @@ async function askHost(target: Target, recipients: string[], options: ProbeOptio
         });
         continue;
       }
-      const reply = await session.command(`RCPT TO:<${recipient}>`);
+      let reply: SmtpReply;
+      if (batch) {
+        const next = batch.replies[answered++];
+        if (!next) throw batch.error ?? new SmtpConnectionError('pipelined replies missing', 'protocol');
+        reply = next;
+      } else {
+        reply = await session.command(`RCPT TO:<${recipient}>`);
+      }
       if (reply.code === 421) {
         if (results.length > 0) break;
         throw new HostFailure(`${exchange} closing: ${firstLine(reply)}`, 'unreachable', reply.raw);

@@ -39,7 +39,8 @@ export type Connect = (host: string, port: number) => net.Socket | Promise<net.S
 
 // A reply line longer than this is not SMTP (RFC 5321 §4.5.3.1.5 allows 512 octets).
 const MAX_LINE = 8192;
-// We never pipeline, so at most the greeting waits unread; more is a server talking to itself.
+// Beyond the replies to a pipelined batch, at most the greeting waits unread; more is a server
+// talking to itself.
 const MAX_QUEUED = 4;
 // RFC 5321 allows any octet but CR and LF in a command; we also refuse every other control
 // character (C0, DEL, C1, as the syntax check does) so that nothing an input file holds can
@@ -74,6 +75,8 @@ export class SmtpSession {
   private buffer = '';
   private parser = new ReplyParser();
   private replies: SmtpReply[] = [];
+  /** Replies still owed to the pipelined batch being read. */
+  private pipelined = 0;
   private waiter: ((r: SmtpReply | SmtpConnectionError) => void) | undefined;
   private failure: SmtpConnectionError | undefined;
   private quitSent = false;
@@ -128,7 +131,7 @@ export class SmtpSession {
       // The malformed reply is still handed over (its text is evidence), but where it ends
       // is a guess, so no later reply can be trusted to answer the command it follows.
       if (reply.code === 0) return this.abort(new SmtpConnectionError('malformed reply: the conversation is out of step', 'protocol'));
-      if (this.replies.length > MAX_QUEUED) return this.abort(new SmtpConnectionError('replies nobody asked for', 'protocol'));
+      if (this.replies.length > MAX_QUEUED + this.pipelined) return this.abort(new SmtpConnectionError('replies nobody asked for', 'protocol'));
     }
     if (this.buffer.length > MAX_LINE) this.abort(new SmtpConnectionError('reply line too long', 'protocol'));
   }
@@ -184,7 +187,35 @@ export class SmtpSession {
 
   /** Sends one command line and reads its reply. */
   async command(line: string): Promise<SmtpReply> {
-    if (CONTROL.test(line)) throw new Error('refusing to send a command with control characters');
+    this.send([line]);
+    return this.read();
+  }
+
+  /**
+   * Sends several commands at once (RFC 2920 PIPELINING, only where the server offers it) and
+   * reads their replies in order. A failure part-way ends the list early: the replies before it
+   * still answer their commands.
+   */
+  async pipeline(lines: string[]): Promise<{ replies: SmtpReply[]; error?: SmtpConnectionError }> {
+    this.send(lines);
+    this.pipelined = lines.length;
+    const replies: SmtpReply[] = [];
+    try {
+      while (replies.length < lines.length) {
+        replies.push(await this.read());
+        this.pipelined -= 1;
+      }
+      return { replies };
+    } catch (error) {
+      if (error instanceof SmtpConnectionError) return { replies, error };
+      throw error;
+    } finally {
+      this.pipelined = 0;
+    }
+  }
+
+  private send(lines: string[]): void {
+    if (lines.some((line) => CONTROL.test(line))) throw new Error('refusing to send a command with control characters');
     if (this.failure) throw this.failure;
     // A reply already waiting answers no command of ours; reading it would put every later
     // reply one command late.
@@ -192,11 +223,10 @@ export class SmtpSession {
       this.abort(new SmtpConnectionError(`reply nobody asked for: ${this.replies[0]!.raw.slice(0, 100)}`, 'protocol'));
       throw this.failure!;
     }
-    this.transcript.push(`C: ${line}`);
+    for (const line of lines) this.transcript.push(`C: ${line}`);
     // UTF-8, never latin1: latin1 keeps only the low byte of each character, so U+010D U+010A
     // (in a local part the syntax check accepts as SMTPUTF8) would go out as CR LF.
-    this.socket.write(`${line}\r\n`, 'utf8');
-    return this.read();
+    this.socket.write(lines.map((line) => `${line}\r\n`).join(''), 'utf8');
   }
 
   /** Upgrades the connection after a 220 reply to STARTTLS (RFC 3207). */

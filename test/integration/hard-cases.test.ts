@@ -27,6 +27,8 @@ const SPEC: SimNetSpec = {
     'mx.limit.example': { behaviour: { kind: 'mailboxes', mailboxes }, maxRecipients: 2 },
     'a-host.implicit.example': { behaviour: { kind: 'mailboxes', mailboxes } },
     'mx.grey.example': { behaviour: { kind: 'greylist', delayMs: 300, inner: { kind: 'mailboxes', mailboxes } } },
+    'mx.pipe.example': { behaviour: { kind: 'mailboxes', mailboxes }, advertiseStartTls: false },
+    'mx.nopipe.example': { behaviour: { kind: 'mailboxes', mailboxes }, advertiseStartTls: false, advertisePipelining: false },
     'mx.utf8.example': { behaviour: { kind: 'mailboxes', mailboxes: ['jörg'] } },
     'mx.ascii.example': { behaviour: { kind: 'mailboxes', mailboxes: ['jörg'] }, advertiseSmtpUtf8: false },
   },
@@ -49,6 +51,8 @@ const SPEC: SimNetSpec = {
     'slowdns.example': { timeout: true },
     'implicit.example': { aHost: 'a-host.implicit.example' },
     'grey.example': { mx: [{ host: 'mx.grey.example', priority: 10 }] },
+    'pipe.example': { mx: [{ host: 'mx.pipe.example', priority: 10 }] },
+    'nopipe.example': { mx: [{ host: 'mx.nopipe.example', priority: 10 }] },
     'utf8.example': { mx: [{ host: 'mx.utf8.example', priority: 10 }] },
     'ascii.example': { mx: [{ host: 'mx.ascii.example', priority: 10 }] },
   },
@@ -156,6 +160,24 @@ describe('session quirks', () => {
     expect(verdicts.map((v) => v.result)).toEqual(['valid', 'valid', 'valid', 'valid', 'invalid']);
     // Six recipients (the probe included) at two per session.
     expect(net.counters('mx.limit.example').connections - before).toBeGreaterThanOrEqual(3);
+  });
+});
+
+describe('PIPELINING (RFC 2920)', () => {
+  const many = ['alice', 'bob', 'carol', 'nobody', 'dan'];
+  it('sends a batch of RCPTs at once where the host offers it, with the same verdicts', async () => {
+    const verifier = createDefaultVerifier(base);
+    const verdicts = await Promise.all(many.map((l) => verifier.verify(`${l}@pipe.example`)));
+    expect(verdicts.map((v) => v.result)).toEqual(['valid', 'valid', 'valid', 'invalid', 'valid']);
+    expect(net.counters('mx.pipe.example').connections).toBe(1);
+    expect(net.counters('mx.pipe.example').mostCommandsAtOnce).toBeGreaterThanOrEqual(6);
+  });
+
+  it('waits for each reply where it does not', async () => {
+    const verifier = createDefaultVerifier(base);
+    const verdicts = await Promise.all(many.map((l) => verifier.verify(`${l}@nopipe.example`)));
+    expect(verdicts.map((v) => v.result)).toEqual(['valid', 'valid', 'valid', 'invalid', 'valid']);
+    expect(net.counters('mx.nopipe.example').mostCommandsAtOnce).toBe(1);
   });
 });
 

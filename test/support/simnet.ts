@@ -69,12 +69,20 @@ export interface HostSpec {
   advertiseStartTls?: boolean;
   /** false: do not offer SMTPUTF8 (RFC 6531), as many older hosts do not. */
   advertiseSmtpUtf8?: boolean;
+  /** false: do not offer PIPELINING (RFC 2920): clients must wait for each reply. */
+  advertisePipelining?: boolean;
   /**
    * Latency, for benchmarks. Hostile (scripted) hosts delay every reply. smtp-server hosts
    * delay the greeting, the MAIL FROM reply and each RCPT reply (smtp-server has no hook for
    * EHLO, STARTTLS or QUIT, which are answered at once).
    */
   replyDelayMs?: number;
+  /**
+   * Network round trip, for benchmarks (smtp-server hosts): every byte takes half of it to reach
+   * the host and half to come back, so pipelined commands share one round trip as on a real
+   * network, where replyDelayMs charges each reply in turn.
+   */
+  rttMs?: number;
 }
 
 export interface DomainSpec {
@@ -118,6 +126,8 @@ export interface HostCounters {
   bytes: string;
   /** RCPT commands received, per connection in order of arrival. */
   sessions: number[];
+  /** The most command lines that arrived in one read. */
+  mostCommandsAtOnce: number;
   /** The client address of each connection (a proxy's, or a --source-ip). */
   remoteAddresses: string[];
 }
@@ -139,7 +149,7 @@ const HUGE_LINE_BYTES = 1024 * 1024;
 const HUGE_LINE_CHUNKS = 16;
 const HUGE_LINE_INTERVAL_MS = 60;
 
-const emptyCounters = (): HostCounters => ({ connections: 0, rcpts: [], mailFrom: [], data: 0, quits: 0, bytes: '', sessions: [], remoteAddresses: [] });
+const emptyCounters = (): HostCounters => ({ connections: 0, rcpts: [], mailFrom: [], data: 0, quits: 0, bytes: '', sessions: [], remoteAddresses: [], mostCommandsAtOnce: 0 });
 
 /** Timers that close() can clear, so nothing of the network outlives it. */
 class Timers {
@@ -235,6 +245,8 @@ function recorder(counters: HostCounters, session: number): (chunk: Buffer | str
     const text = typeof chunk === 'string' ? chunk : chunk.toString('latin1');
     if (counters.bytes.length < MAX_RECORDED) counters.bytes += text.slice(0, MAX_RECORDED - counters.bytes.length);
     partial += text;
+    // Commands that arrived together: more than one means the client pipelined (RFC 2920).
+    counters.mostCommandsAtOnce = Math.max(counters.mostCommandsAtOnce, text.split('\n').length - 1);
     let newline: number;
     while ((newline = partial.indexOf('\n')) >= 0) {
       const line = partial.slice(0, newline);
@@ -259,6 +271,7 @@ function smtpServerFor(host: HostRuntime, recorders: Map<string, (chunk: Buffer 
     // Still accepted when hidden: a client that does not see it just does not ask.
     hideSTARTTLS: spec.advertiseStartTls === false,
     hideSMTPUTF8: spec.advertiseSmtpUtf8 === false,
+    hidePIPELINING: spec.advertisePipelining === false,
     onConnect(_session, callback) {
       later(() => (spec.behaviour.kind === 'busy' ? callback(smtpError(421, '4.3.2 Too busy, try again later')) : callback()));
     },
@@ -433,6 +446,33 @@ const SCRIPTED = new Set<HostBehaviour['kind']>([
   'never_closes',
 ]);
 
+/**
+ * Hands the host a loopback socket whose bytes cross to and from `outer` `oneWayMs` late, in
+ * order. A relay rather than a wrapper, so STARTTLS (which reads the raw socket) is delayed too.
+ */
+function relayWithLatency(outer: net.Socket, oneWayMs: number, timers: Timers, serve: (inner: net.Socket) => void): void {
+  const relay = net.createServer((inner) => {
+    relay.close();
+    inner.on('error', () => undefined);
+    serve(inner);
+  });
+  // Whatever happens to the client's socket ends the relay at once, so close() leaves nothing.
+  outer.on('close', () => relay.close());
+  relay.listen(0, '127.0.0.1', () => {
+    if (outer.destroyed) return;
+    const link = net.connect((relay.address() as net.AddressInfo).port, '127.0.0.1');
+    link.on('error', () => outer.destroy());
+    outer.on('close', () => link.destroy());
+    link.on('close', () => timers.after(oneWayMs, () => outer.destroy()));
+    const forward = (from: net.Socket, to: net.Socket) => {
+      from.on('data', (chunk: Buffer) => timers.after(oneWayMs, () => to.writable && to.write(chunk)));
+      from.on('end', () => timers.after(oneWayMs, () => to.writable && to.end()));
+    };
+    forward(outer, link);
+    forward(link, outer);
+  });
+}
+
 /** One mail host: our listener, and every socket it accepted so close() can destroy them. */
 function startSmtpHost(spec: HostSpec, counters: HostCounters, timers: Timers): { server: net.Server; sockets: Set<net.Socket> } {
   const host: HostRuntime = { spec, counters, greylists: new WeakMap(), perSession: new Map(), timers };
@@ -454,7 +494,10 @@ function startSmtpHost(spec: HostSpec, counters: HostCounters, timers: Timers): 
     socket.on('error', () => undefined);
     const record = recorder(counters, index);
     socket.on('data', record);
-    if (smtp) {
+    if (smtp && spec.rttMs) {
+      recorders.set(sessionId, record);
+      relayWithLatency(socket, spec.rttMs / 2, timers, (inner) => smtp.connect(inner, { id: sessionId }));
+    } else if (smtp) {
       recorders.set(sessionId, record);
       smtp.connect(socket, { id: sessionId });
     } else {
