@@ -5,7 +5,7 @@ import { stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
-import { parse } from 'csv-parse';
+import { CsvError, parse } from 'csv-parse';
 import ExcelJS from 'exceljs';
 import type { InputRow } from '../core/engine.js';
 import { InputError } from '../errors.js';
@@ -32,6 +32,9 @@ export interface ReadOptions {
 
 const SAMPLE_RECORDS = 50;
 const SNIFF_BYTES = 64 * 1024;
+// A row of an address list is under a kilobyte; a megabyte means a quote left open or a file that
+// is not a list, and refusing it keeps memory flat.
+const MAX_RECORD_SIZE = 2 ** 20;
 const DELIMITERS = [',', '\t', ';', '|'];
 
 /**
@@ -108,22 +111,26 @@ function unquoteLine(line: string): string {
 }
 
 /** Lines split on LF (CRLF too) only: node:readline on Node 24 also splits on U+2028/U+2029. */
-async function* lines(stream: Readable): AsyncGenerator<string> {
+async function* lines(stream: Readable, source: string): AsyncGenerator<string> {
   const decoder = new StringDecoder('utf8');
   let rest = '';
+  let line = 1;
   for await (const chunk of stream) {
     rest += typeof chunk === 'string' ? chunk : decoder.write(chunk as Buffer);
     const parts = rest.split('\n');
     rest = parts.pop() ?? '';
     for (const part of parts) yield part.replace(/\r$/, '');
+    line += parts.length;
+    // Without a limit one endless "line" (a binary file without NUL bytes) is held whole.
+    if (rest.length > MAX_RECORD_SIZE) throw tooLong(source, line);
   }
   rest += decoder.end();
   if (rest !== '') yield rest.replace(/\r$/, '');
 }
 
-async function* lineRecords(stream: Readable): AsyncGenerator<string[]> {
+async function* lineRecords(stream: Readable, source: string): AsyncGenerator<string[]> {
   let first = true;
-  for await (let line of lines(stream)) {
+  for await (let line of lines(stream, source)) {
     if (first) line = line.replace(/^\uFEFF/, '');
     first = false;
     if (line.trim() === '') continue;
@@ -132,24 +139,52 @@ async function* lineRecords(stream: Readable): AsyncGenerator<string[]> {
 }
 
 async function* csvRecords(stream: Readable, delimiter: string, source: string): AsyncGenerator<string[]> {
+  // The line the last good record ended on: a parse error belongs to the record after it.
+  let lastLine = 0;
   const parser = stream.pipe(
-    parse({ delimiter, bom: true, relax_column_count: true, skip_empty_lines: true, trim: false }),
+    parse({
+      delimiter,
+      bom: true,
+      relax_column_count: true,
+      skip_empty_lines: true,
+      trim: false,
+      // A quote inside an unquoted field (John "JJ" Doe) is text, as Excel reads it.
+      relax_quotes: true,
+      // A stray quote opening a field swallows the rest of the file; this bounds memory.
+      max_record_size: MAX_RECORD_SIZE,
+      on_record: (record: string[], context) => {
+        lastLine = context.lines;
+        return record;
+      },
+    }),
   );
   stream.on('error', (error) => parser.destroy(error));
   try {
     for await (const record of parser as AsyncIterable<string[]>) yield record;
   } catch (error) {
-    throw toInputError(error, source);
+    throw toInputError(error, source, lastLine + 1);
   }
 }
 
-function toInputError(error: unknown, source: string): Error {
-  const e = error as Error & { code?: string; lines?: number };
-  if (e.code?.startsWith('CSV_')) {
-    return new InputError(`${source}: not valid CSV near line ${e.lines ?? '?'} (${e.message}); check its quoting`);
+function toInputError(error: unknown, source: string, line: number): Error {
+  const e = error as Error & { code?: string };
+  if (e.code === 'CSV_QUOTE_NOT_CLOSED') {
+    return new InputError(`${source}: a quote opened in the row at line ${line} is never closed; close it ("") or remove it`);
+  }
+  if (e.code === 'CSV_MAX_RECORD_SIZE') return tooLong(source, line);
+  if (error instanceof CsvError) {
+    return new InputError(`${source}: not valid CSV at line ${line} (${oneLine(e.message)}); check its quoting`);
   }
   return e;
 }
+
+function tooLong(source: string, line: number): InputError {
+  return new InputError(
+    `${source}: the row at line ${line} is longer than ${MAX_RECORD_SIZE / 2 ** 20} MB; look for a quote that is never closed, or split that row`,
+  );
+}
+
+const oneLine = (text: string): string => text.replace(/\s+/g, ' ').trim();
 
 function cellText(value: ExcelJS.CellValue): string {
   if (value === null || value === undefined) return '';
@@ -163,7 +198,7 @@ function cellText(value: ExcelJS.CellValue): string {
   return '';
 }
 
-async function* xlsxRecords(input: string | Readable, sheet: string | undefined, source: string): AsyncGenerator<string[]> {
+async function* xlsxRecords(input: Readable, sheet: string | undefined, source: string): AsyncGenerator<string[]> {
   const workbook = new ExcelJS.stream.xlsx.WorkbookReader(input as never, {
     worksheets: 'emit',
     sharedStrings: 'cache',
@@ -192,9 +227,73 @@ async function* xlsxRecords(input: string | Readable, sheet: string | undefined,
     }
   } catch (error) {
     if (error instanceof InputError) throw error;
-    throw new InputError(`${source}: not a readable XLSX workbook (${(error as Error).message}); save it again as .xlsx or CSV`);
+    // FILE_ENDED: the zip stops mid-entry, as a download or copy cut short leaves it.
+    const message = (error as Error).message === 'FILE_ENDED' ? 'it ends early, as if cut short' : oneLine((error as Error).message);
+    throw new InputError(`${source}: not a readable XLSX workbook (${message}); open and save it again as .xlsx, or export it as CSV`);
   }
-  throw new InputError(`${source}: no sheet ${sheet === undefined ? 'in the workbook' : `"${sheet}"`}; check --sheet`);
+  if (sheet === undefined) throw new InputError(`${source}: no worksheet in the workbook; save it again as .xlsx with the list on its first sheet`);
+  throw new InputError(`${source}: no sheet "${sheet}"; check --sheet (a sheet name or a number from 1)`);
+}
+
+/**
+ * Passes the bytes on unchanged and refuses, naming the line, the first that are not UTF-8.
+ * Refused rather than read with U+FFFD: the replacement would silently change the user's own
+ * cells in the outputs ("Jos\uFFFD" for a Latin-1 "José") and judge addresses on characters that
+ * are not in the file; such files are nearly always a Latin-1 or Windows-1252 export, which the
+ * user can save again as UTF-8. Checked as the bytes stream, so the error may come mid-run.
+ */
+async function* utf8Only(stream: Readable, source: string): AsyncGenerator<Buffer> {
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  let line = 1;
+  const refuse = (at: number) =>
+    new InputError(`${source}: line ${at} is not UTF-8 text (Latin-1 or Windows-1252?); save the file as UTF-8 and run again`);
+  for await (const data of stream) {
+    const chunk = typeof data === 'string' ? Buffer.from(data) : (data as Buffer);
+    try {
+      decoder.decode(chunk, { stream: true });
+    } catch {
+      throw refuse(line + newlines(chunk.subarray(0, firstBadByte(chunk))));
+    }
+    line += newlines(chunk);
+    yield chunk;
+  }
+  try {
+    decoder.decode(); // a character cut short at the end
+  } catch {
+    throw refuse(line);
+  }
+}
+
+function newlines(bytes: Buffer): number {
+  let count = 0;
+  for (let i = bytes.indexOf(0x0a); i >= 0; i = bytes.indexOf(0x0a, i + 1)) count++;
+  return count;
+}
+
+/**
+ * The index of the byte where `chunk` stops being UTF-8 (0 if the bad sequence began in the chunk
+ * before). Binary search: a prefix decodes (in stream mode) until it contains the first bad byte.
+ */
+function firstBadByte(chunk: Buffer): number {
+  let start = 0; // continuation bytes of a character that began in the chunk before
+  while (start < 3 && ((chunk[start] ?? 0) & 0xc0) === 0x80) start++;
+  const fails = (end: number): boolean => {
+    try {
+      new TextDecoder('utf-8', { fatal: true }).decode(chunk.subarray(start, end), { stream: true });
+      return false;
+    } catch {
+      return true;
+    }
+  };
+  if (!fails(chunk.length)) return 0;
+  let ok = start;
+  let bad = chunk.length;
+  while (bad - ok > 1) {
+    const mid = (ok + bad) >> 1;
+    if (fails(mid)) bad = mid;
+    else ok = mid;
+  }
+  return bad - 1;
 }
 
 /** Reads the first bytes of a stream and gives them back with a stream of the whole. */
@@ -227,26 +326,50 @@ async function peek(stream: Readable, bytes: number): Promise<{ head: Buffer; wh
 }
 
 const ZIP_MAGIC = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
+// Compound File (OLE2): an old .xls, or an .xlsx that Excel encrypted with a password.
+const CFB_MAGIC = Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]);
+
+/** What the first bytes say the input is; refuses what cannot be a list before any output exists. */
+function kindOf(head: Buffer, extension: string, source: string): 'xlsx' | 'text' {
+  if (head.length === 0) return 'text'; // the table reports an empty input
+  if (head.subarray(0, 8).equals(CFB_MAGIC)) {
+    throw new InputError(`${source}: a password-protected workbook or an old .xls, not an .xlsx; remove the password or save it as .xlsx or CSV`);
+  }
+  if (head.subarray(0, 4).equals(ZIP_MAGIC)) return 'xlsx';
+  if (extension === '.xlsx') throw new InputError(`${source}: not an XLSX workbook (it is not a zip archive); save it again as .xlsx or CSV`);
+  if ((head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff)) {
+    throw new InputError(`${source}: UTF-16 text; save it as UTF-8 (in Excel: "CSV UTF-8")`);
+  }
+  // Text never holds NUL; images, archives, PDFs and UTF-16 without a BOM do.
+  if (head.includes(0)) throw new InputError(`${source}: a binary file, not text; give a CSV, TSV, TXT or XLSX file`);
+  return 'text';
+}
+
+async function openStream(path: string, options: ReadOptions): Promise<Readable> {
+  if (path === '-') return Readable.from(options.stdin ?? process.stdin);
+  const info = await stat(path).catch((error: NodeJS.ErrnoException) => error);
+  if (info instanceof Error) {
+    if (info.code === 'ENOENT' || info.code === 'ENOTDIR') throw new InputError(`${path}: no such file; check the path`);
+    throw new InputError(`${path}: cannot be read (${info.code ?? oneLine(info.message)}); check the path and its permissions`);
+  }
+  if (info.isDirectory()) throw new InputError(`${path}: is a directory; give a CSV, TSV, TXT or XLSX file`);
+  if (extname(path).toLowerCase() === '.xls') throw new InputError(`${path}: old .xls workbooks are not supported; save it as .xlsx or CSV`);
+  return createReadStream(path);
+}
 
 async function recordsOf(path: string, options: ReadOptions): Promise<{ source: string; records: AsyncIterator<string[]> }> {
   const source = path === '-' ? 'stdin' : path;
-  let stream: Readable;
   const extension = extname(path).toLowerCase();
-  if (path === '-') {
-    stream = Readable.from(options.stdin ?? process.stdin);
-  } else {
-    const info = await stat(path).catch(() => undefined);
-    if (!info) throw new InputError(`${path}: no such file; check the path`);
-    if (info.isDirectory()) throw new InputError(`${path}: is a directory; give a CSV, TSV, TXT or XLSX file`);
-    if (extension === '.xls') throw new InputError(`${path}: old .xls workbooks are not supported; save it as .xlsx or CSV`);
-    if (extension === '.xlsx') return { source, records: xlsxRecords(path, options.sheet, source) };
-    stream = createReadStream(path);
-  }
-  const { head, whole } = await peek(stream, SNIFF_BYTES);
-  if (head.subarray(0, 4).equals(ZIP_MAGIC)) return { source, records: xlsxRecords(whole, options.sheet, source) };
+  const stream = await openStream(path, options);
+  // The first read is where a file we may not read fails (EACCES, EIO).
+  const { head, whole } = await peek(stream, SNIFF_BYTES).catch((error: NodeJS.ErrnoException) => {
+    throw new InputError(`${source}: cannot be read (${error.code ?? oneLine(error.message)}); check the path and its permissions`);
+  });
+  if (kindOf(head, extension, source) === 'xlsx') return { source, records: xlsxRecords(whole, options.sheet, source) };
   const text = head.toString('utf8').replace(/^\uFEFF/, '');
   const delimiter = extension === '.tsv' ? '\t' : extension === '.txt' ? '' : sniffDelimiter(text);
-  const records = delimiter === '' ? lineRecords(whole) : csvRecords(whole, delimiter, source);
+  const checked = Readable.from(utf8Only(whole, source), { objectMode: false });
+  const records = delimiter === '' ? lineRecords(checked, source) : csvRecords(checked, delimiter, source);
   return { source, records };
 }
 

@@ -5,7 +5,7 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { OUTPUT_BUCKETS, RESULT_FIELDS, type OutputBucket, type RowResult } from '../core/types.js';
-import { RunError } from '../errors.js';
+import { UsageError } from '../errors.js';
 
 /** Result column names, prefixed `verify_` where the input already has that name (any case). */
 export function resultColumnNames(inputHeader: string[]): string[] {
@@ -51,10 +51,11 @@ export interface SplitWriter {
 
 /** Opens `<base>.valid.csv` … `<base>.unknown.csv` in outDir, written under temporary names. */
 export async function openSplitWriter(outDir: string, base: string, header: string[]): Promise<SplitWriter> {
+  // Nothing has been verified yet and the folder is the user's choice: a usage error (exit 2).
   try {
     await mkdir(outDir, { recursive: true });
   } catch (error) {
-    throw new RunError(`${outDir}: cannot create the output folder (${(error as Error).message}); choose another --out-dir`);
+    throw new UsageError(`${outDir}: cannot create the output folder (${(error as Error).message}); choose another --out-dir`);
   }
   const columns = [...header, ...resultColumnNames(header)];
   const headerLine = stringify([columns]);
@@ -70,7 +71,7 @@ export async function openSplitWriter(outDir: string, base: string, header: stri
     await Promise.all(OUTPUT_BUCKETS.map((b) => once(streams[b], 'open')));
   } catch (error) {
     await Promise.all(OUTPUT_BUCKETS.map((b) => rm(temps[b], { force: true })));
-    throw new RunError(`${outDir}: cannot write there (${(error as Error).message}); choose another --out-dir`);
+    throw new UsageError(`${outDir}: cannot write there (${(error as Error).message}); choose another --out-dir`);
   }
   for (const bucket of OUTPUT_BUCKETS) streams[bucket].write(headerLine);
 
