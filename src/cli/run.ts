@@ -4,6 +4,7 @@ import { stat, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import ora, { type Ora } from 'ora';
 import { checkSyntax, keyOfNormalised } from '../core/syntax.js';
+import { hash53 } from '../core/hash.js';
 import { isDisposableDomain, roleTypeOf } from '../core/flags.js';
 import { bucketOf } from '../core/types.js';
 import { createCachedVerifier, createDefaultVerifier, openCacheStore, verifyRows, type CacheStore, type Verifier } from '../index.js';
@@ -85,22 +86,6 @@ async function rowCountOf(inputPath: string, hasHeader: boolean): Promise<number
   }
   if (last !== 10) lines += 1; // the last line has no line break
   return Math.max(0, lines - (hasHeader ? 1 : 0));
-}
-
-/**
- * A 53-bit FNV-1a of the key: a Set of numbers is several times faster and smaller than one of
- * strings at a million rows, and two different addresses share a hash about once in 10^10 pairs,
- * which an estimate can bear.
- */
-function hash53(text: string): number {
-  let h1 = 0x811c9dc5;
-  let h2 = 0x01000193;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    h1 = Math.imul(h1 ^ c, 0x01000193);
-    h2 = Math.imul(h2 ^ c, 0x5bd1e995);
-  }
-  return (h1 >>> 0) * 2 ** 21 + ((h2 >>> 0) & 0x1fffff);
 }
 
 /** --estimate: the most a pay-per-valid service could charge, from syntax and dedup alone. */

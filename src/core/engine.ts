@@ -6,6 +6,7 @@ import pLimit, { type LimitFunction } from 'p-limit';
 import { DomainQueue, systemClock, type AskMailboxes, type Clock } from './domain-queue.js';
 import { flagsOf, NO_FLAGS } from './flags.js';
 import type { VerifyOptions } from './options.js';
+import { hash53 } from './hash.js';
 import { checkSyntax, keyOfNormalised } from './syntax.js';
 import type { CatchAllResult, Findings, MailboxResult, MxHost, MxResult, RowResult, VerificationResult } from './types.js';
 import { verdictOf } from './verdict.js';
@@ -164,18 +165,26 @@ export interface StreamCallbacks {
   onVerified?(result: VerificationResult): void;
 }
 
+/** Verdicts kept for repeats of an address; older repeats are verified again (see below). */
+const RECENT_RESULTS = 50_000;
+
 /**
  * Verifies rows as they are read and yields them in input order, each unique address once.
- * At most `window` rows wait at a time, so memory stays bounded however long the input is.
+ * At most `window` rows wait at a time, and at most RECENT_RESULTS verdicts are kept for repeats,
+ * so memory stays bounded however long the input is: a repeat of an address seen longer ago is
+ * asked of the verifier again (the on-disk store answers it without the network) and is still
+ * flagged as a duplicate, which every address seen is remembered for, as a 53-bit hash.
  */
 export async function* verifyRows<R extends InputRow>(
   rows: AsyncIterable<R> | Iterable<R>,
   verifier: Verifier,
-  options: { window?: number; callbacks?: StreamCallbacks } = {},
+  options: { window?: number; recent?: number; callbacks?: StreamCallbacks } = {},
 ): AsyncGenerator<VerifiedRow<R>> {
   const window = options.window ?? 1000;
-  // Verdicts by duplicate key; a repeat row reuses the first one's promise.
-  const seen = new Map<string, Promise<VerificationResult>>();
+  const recentMax = options.recent ?? RECENT_RESULTS;
+  const everSeen = new Set<number>();
+  // Verdicts by duplicate key, oldest first (a Map keeps insertion order).
+  const recent = new Map<string, Promise<VerificationResult>>();
   const queue: { row: R; email: string; pending: Promise<VerificationResult>; duplicate: boolean }[] = [];
 
   // A repeat shares the first one's verdict but keeps its own spelling of the address.
@@ -186,17 +195,25 @@ export async function* verifyRows<R extends InputRow>(
 
   for await (const row of rows) {
     const { key, email } = identityOf(row.address);
-    let pending = seen.get(key);
-    const duplicate = pending !== undefined;
-    if (!pending) {
-      pending = verifier.verify(row.address).then((result) => {
-        options.callbacks?.onVerified?.(result);
-        return result;
-      });
+    const hash = hash53(key);
+    const duplicate = everSeen.has(hash);
+    everSeen.add(hash);
+    let pending = recent.get(key);
+    if (pending) {
+      recent.delete(key); // refreshed: the latest use keeps it longest
+    } else {
+      pending = verifier.verify(row.address);
+      if (!duplicate) {
+        pending = pending.then((result) => {
+          options.callbacks?.onVerified?.(result);
+          return result;
+        });
+      }
       // Attach a handler now: a rejection must not go unhandled while it waits in the queue.
       pending.catch(() => undefined);
-      seen.set(key, pending);
     }
+    recent.set(key, pending);
+    if (recent.size > recentMax) recent.delete(recent.keys().next().value!);
     queue.push({ row, email, pending, duplicate });
     while (queue.length >= window) yield await settle(queue.shift()!);
   }

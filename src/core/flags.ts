@@ -89,10 +89,27 @@ export function isFreeProviderDomain(domain: string): boolean {
   return freeDomains.has(domain) && !isDisposableDomain(domain);
 }
 
+// The checker only ever corrects the domain, and computing it costs 30 µs (edit distances to every
+// popular domain): a list repeats its domains, so each is asked once.
+const SUGGESTION_MEMO_SIZE = 8192;
+const suggestedDomains = new Map<string, string>();
+
+function suggestedDomain(domain: string): string {
+  let suggested = suggestedDomains.get(domain);
+  if (suggested === undefined) {
+    const suggestion = spellChecker.run({ email: `x@${domain}` });
+    suggested = suggestion && suggestion.domain !== domain ? suggestion.domain : '';
+    if (suggestedDomains.size >= SUGGESTION_MEMO_SIZE) suggestedDomains.clear();
+    suggestedDomains.set(domain, suggested);
+  }
+  return suggested;
+}
+
 /** A corrected address for near-misses of well-known providers (gmial.com → gmail.com). */
 export function suggestionFor(email: string): string {
-  const suggestion = spellChecker.run({ email });
-  return suggestion && suggestion.full !== email ? suggestion.full : '';
+  const at = email.lastIndexOf('@');
+  const domain = suggestedDomain(email.slice(at + 1));
+  return domain === '' ? '' : `${email.slice(0, at)}@${domain}`;
 }
 
 export function flagsOf(email: string, local: string, domain: string): AddressFlags {
