@@ -1,7 +1,7 @@
 // Runs the built bin as a child process, the way users run it.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { constants as osConstants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -34,9 +34,14 @@ export function runCli(
     child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
     const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 60_000);
     child.on('error', reject);
-    child.on('close', (code) => {
+    child.on('close', (code, signal) => {
       clearTimeout(timer);
-      resolve({ code, stdout, stderr });
+      // Killed by a signal: report it as a shell would (128 + n), and say which in stderr.
+      if (code === null) {
+        resolve({ code: 128 + (signal ? (osConstants.signals[signal] ?? 0) : 0), stdout, stderr: `${stderr}[killed by ${signal}]` });
+      } else {
+        resolve({ code, stdout, stderr });
+      }
     });
     if (options.input !== undefined) child.stdin.end(options.input);
     else child.stdin.end();
