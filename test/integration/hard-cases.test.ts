@@ -21,6 +21,8 @@ const SPEC: SimNetSpec = {
     'mx1.tarpit.example': { behaviour: { kind: 'tarpit' } },
     'mx2.tarpit.example': { behaviour: { kind: 'mailboxes', mailboxes } },
     'mx.onlytarpit.example': { behaviour: { kind: 'tarpit' } },
+    'mx1.reset.example': { behaviour: { kind: 'reset_after_mail' } },
+    'mx2.reset.example': { behaviour: { kind: 'mailboxes', mailboxes } },
     'mx.allbusy.example': { behaviour: { kind: 'busy' } },
     'mx.tls.example': { behaviour: { kind: 'mailboxes', mailboxes }, requireTls: true },
     'mx.nonull.example': { behaviour: { kind: 'mailboxes', mailboxes }, refuseNullSender: true },
@@ -41,6 +43,7 @@ const SPEC: SimNetSpec = {
     'refused.example': { mx: [{ host: 'mx1.refused.example', priority: 10 }, { host: 'mx2.refused.example', priority: 20 }] },
     'tarpit.example': { mx: [{ host: 'mx1.tarpit.example', priority: 10 }, { host: 'mx2.tarpit.example', priority: 20 }] },
     'onlytarpit.example': { mx: [{ host: 'mx.onlytarpit.example', priority: 10 }] },
+    'reset.example': { mx: [{ host: 'mx1.reset.example', priority: 10 }, { host: 'mx2.reset.example', priority: 20 }] },
     'allbusy.example': { mx: [{ host: 'mx.allbusy.example', priority: 10 }] },
     'tls.example': { mx: [{ host: 'mx.tls.example', priority: 10 }] },
     'nonull.example': { mx: [{ host: 'mx.nonull.example', priority: 10 }] },
@@ -105,6 +108,7 @@ describe('unreachable hosts', () => {
     ['421 on connect', 'alice@busy.example', 'mx2.busy.example'],
     ['connection refused', 'alice@refused.example', 'mx2.refused.example'],
     ['banner never comes (tarpit)', 'alice@tarpit.example', 'mx2.tarpit.example'],
+    ['reset mid-session', 'alice@reset.example', 'mx2.reset.example'],
   ])('%s: the next MX in preference order answers', async (_case, address, secondary) => {
     const verdict = await verify(address);
     expect(verdict).toMatchObject({ result: 'valid', mx_host: secondary });
