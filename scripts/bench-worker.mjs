@@ -2,13 +2,7 @@
 // engine ("engine") or one connection per address and no cache ("naive"), prints JSON.
 import { readFile } from 'node:fs/promises';
 import pLimit from 'p-limit';
-import {
-  createCachedVerifier,
-  createVerifier,
-  openCacheStore,
-  resolveOptions,
-  verifyRows,
-} from '../dist/index.js';
+import { createCachedVerifier, createVerifier, openCacheStore, resolveOptions, verifyRows } from '../dist/index.js';
 import { probeRecipients } from '../dist/smtp/prober.js';
 import { checkMx, createResolver } from '../dist/dns/mx.js';
 
@@ -51,13 +45,13 @@ if (mode === 'naive') {
 const started = performance.now();
 const results = {};
 const rows = addresses.map((address, index) => ({ index, address }));
-for await (const { row, result } of verifyRows(rows, verifier, { window: Number(process.env.BENCH_WINDOW ?? options.concurrency * 50) })) {
+for await (const { row, result } of verifyRows(rows, verifier, {
+  window: Number(process.env.BENCH_WINDOW ?? options.concurrency * 50),
+})) {
   results[row.address] = result.result;
 }
 const elapsedMs = performance.now() - started;
 verifier.close();
 const cache = store?.stats();
 await store?.close();
-process.stdout.write(
-  JSON.stringify({ elapsedMs, maxRssMb: process.resourceUsage().maxRSS / 1024, results, cache }),
-);
+process.stdout.write(JSON.stringify({ elapsedMs, maxRssMb: process.resourceUsage().maxRSS / 1024, results, cache }));

@@ -34,12 +34,16 @@ interface Domain {
 /** A deterministic list: a few large domains, many small ones, some catch-all, some unknown users. */
 function generate(): { domains: Domain[]; spec: SimNetSpec } {
   let seed = 42;
-  const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+  const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
   const domains: Domain[] = [];
   for (let i = 0; i < LARGE_DOMAINS + SMALL_DOMAINS; i++) {
     const size = i < LARGE_DOMAINS ? LARGE_SIZE : 1 + Math.floor(random() * 12);
     const name = `d${i}.bench.example`;
-    domains.push({ name, host: `mx${i % HOSTS}.hosting.example`, addresses: Array.from({ length: size }, (_, j) => `user${j}@${name}`) });
+    domains.push({
+      name,
+      host: `mx${i % HOSTS}.hosting.example`,
+      addresses: Array.from({ length: size }, (_, j) => `user${j}@${name}`),
+    });
   }
   // Three in four users exist; one host in ten accepts everyone.
   const mailboxes = Array.from({ length: LARGE_SIZE }, (_, j) => `user${j}`).filter((_, j) => j % 4 !== 3);
@@ -122,11 +126,20 @@ function lowerBoundMs(domains: Domain[]): number {
   return Math.max(total / CONCURRENCY, slowestDomain);
 }
 
-const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const fmt = (n: number, digits = 0) =>
+  n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 function row(name: string, r: WorkerReport & Counts, total: number): string {
   const rate = (total * 1000) / r.elapsedMs;
-  return [name.padEnd(22), `${fmt(r.elapsedMs / 1000, 2)} s`.padStart(9), `${fmt(rate, 1)}/s`.padStart(11), fmt(r.connections).padStart(8), fmt(r.rcpts).padStart(8), fmt(r.dns).padStart(8), `${fmt(r.maxRssMb)} MB`.padStart(9)].join(' ');
+  return [
+    name.padEnd(22),
+    `${fmt(r.elapsedMs / 1000, 2)} s`.padStart(9),
+    `${fmt(rate, 1)}/s`.padStart(11),
+    fmt(r.connections).padStart(8),
+    fmt(r.rcpts).padStart(8),
+    fmt(r.dns).padStart(8),
+    `${fmt(r.maxRssMb)} MB`.padStart(9),
+  ].join(' ');
 }
 
 async function latencyBench(work: string): Promise<void> {
@@ -146,17 +159,34 @@ async function latencyBench(work: string): Promise<void> {
     const engine = await measure(net, ['engine', ...common, cacheDir]);
     const naive = await measure(net, ['naive', ...common, '']);
     const cached = await measure(net, ['engine', ...common, cacheDir]);
-    console.log(`${'mode'.padEnd(22)} ${'wall'.padStart(9)} ${'addresses'.padStart(11)} ${'conns'.padStart(8)} ${'RCPTs'.padStart(8)} ${'DNS q'.padStart(8)} ${'peak RSS'.padStart(9)}`);
+    console.log(
+      `${'mode'.padEnd(22)} ${'wall'.padStart(9)} ${'addresses'.padStart(11)} ${'conns'.padStart(8)} ${'RCPTs'.padStart(8)} ${'DNS q'.padStart(8)} ${'peak RSS'.padStart(9)}`,
+    );
     console.log(row('engine', engine, addresses.length));
     console.log(row('naive', naive, addresses.length));
     console.log(row('engine, warm cache', cached, addresses.length));
     const bound = lowerBoundMs(domains);
     console.log(`\nengine / naive speed:           ${fmt(naive.elapsedMs / engine.elapsedMs, 1)}x (target >= 10x)`);
-    console.log(`lower bound of the model:        ${fmt(bound / 1000, 2)} s; engine at ${fmt(engine.elapsedMs / bound, 2)}x of it (target <= 1.5x)`);
-    console.log(`connections saved vs naive:      ${fmt(naive.connections - engine.connections)} (${fmt(naive.connections / Math.max(1, engine.connections), 1)}x fewer)`);
-    console.log(`warm cache: DNS queries ${cached.dns}, SMTP connections ${cached.connections} (first run: ${engine.dns}, ${engine.connections})`);
+    console.log(
+      `lower bound of the model:        ${fmt(bound / 1000, 2)} s; engine at ${fmt(engine.elapsedMs / bound, 2)}x of it (target <= 1.5x)`,
+    );
+    console.log(
+      `connections saved vs naive:      ${fmt(naive.connections - engine.connections)} (${fmt(naive.connections / Math.max(1, engine.connections), 1)}x fewer)`,
+    );
+    console.log(
+      `warm cache: DNS queries ${cached.dns}, SMTP connections ${cached.connections} (first run: ${engine.dns}, ${engine.connections})`,
+    );
     const differ = addresses.filter((a) => engine.results[a] !== naive.results[a]);
-    console.log(`verdicts engine vs naive:        ${differ.length === 0 ? 'identical' : `${differ.length} differ, e.g. ${differ.slice(0, 3).map((a) => `${a}: ${engine.results[a]} / ${naive.results[a]}`).join('; ')}`}`);
+    console.log(
+      `verdicts engine vs naive:        ${
+        differ.length === 0
+          ? 'identical'
+          : `${differ.length} differ, e.g. ${differ
+              .slice(0, 3)
+              .map((a) => `${a}: ${engine.results[a]} / ${naive.results[a]}`)
+              .join('; ')}`
+      }`,
+    );
     const cachedDiffer = addresses.filter((a) => engine.results[a] !== cached.results[a]);
     console.log(`verdicts first vs cached run:    ${cachedDiffer.length === 0 ? 'identical' : `${cachedDiffer.length} differ`}`);
   } finally {
@@ -167,7 +197,8 @@ async function latencyBench(work: string): Promise<void> {
 async function estimateBench(work: string): Promise<void> {
   const file = join(work, 'large.csv');
   const lines = ['id,name,email,company'];
-  for (let i = 0; i < ESTIMATE_ROWS; i++) lines.push(`${i},Person ${i},person${i % 900_000}@company${i % 5000}.example,"Company ${i % 5000}, Inc"`);
+  for (let i = 0; i < ESTIMATE_ROWS; i++)
+    lines.push(`${i},Person ${i},person${i % 900_000}@company${i % 5000}.example,"Company ${i % 5000}, Inc"`);
   await writeFile(file, `${lines.join('\n')}\n`);
   console.log(`\nlarge-input bench: ${fmt(ESTIMATE_ROWS)} rows (${fmt(ESTIMATE_ROWS / 10)} repeats) through --estimate\n`);
   const timed = async (args: string[]) => {
@@ -192,8 +223,12 @@ async function estimateBench(work: string): Promise<void> {
   ]);
   const p = JSON.parse(parseOnly.out) as { rows: number; maxRssMb: number };
   const o = JSON.parse(ours.out) as { maxRssMb: number };
-  console.log(`${'csv-parse alone'.padEnd(22)} ${fmt(parseOnly.ms / 1000, 2)} s  ${fmt((ESTIMATE_ROWS * 1000) / parseOnly.ms)} rows/s  peak RSS ${fmt(p.maxRssMb)} MB`);
-  console.log(`${'email-verify --estimate'.padEnd(22)} ${fmt(ours.ms / 1000, 2)} s  ${fmt((ESTIMATE_ROWS * 1000) / ours.ms)} rows/s  peak RSS ${fmt(o.maxRssMb)} MB`);
+  console.log(
+    `${'csv-parse alone'.padEnd(22)} ${fmt(parseOnly.ms / 1000, 2)} s  ${fmt((ESTIMATE_ROWS * 1000) / parseOnly.ms)} rows/s  peak RSS ${fmt(p.maxRssMb)} MB`,
+  );
+  console.log(
+    `${'email-verify --estimate'.padEnd(22)} ${fmt(ours.ms / 1000, 2)} s  ${fmt((ESTIMATE_ROWS * 1000) / ours.ms)} rows/s  peak RSS ${fmt(o.maxRssMb)} MB`,
+  );
   console.log(`ratio to csv-parse alone:        ${fmt(ours.ms / parseOnly.ms, 2)}x (target <= 2x); peak RSS target < 300 MB`);
 }
 

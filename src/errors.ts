@@ -32,5 +32,7 @@ export class InterruptedError extends Error {
 export type KnownError = UsageError | InputError | RunError | InterruptedError;
 
 export function isKnownError(error: unknown): error is KnownError {
-  return error instanceof UsageError || error instanceof InputError || error instanceof RunError || error instanceof InterruptedError;
+  return (
+    error instanceof UsageError || error instanceof InputError || error instanceof RunError || error instanceof InterruptedError
+  );
 }

@@ -48,7 +48,9 @@ function parseError(file: string, text: string, error: Error): UsageError {
   }
   // V8 may quote the whole text ("…" is not valid JSON); the message must stay one line.
   const what = error.message.replace(/ in JSON at position \d+.*$/s, '').replace(/, ".*" is not valid JSON$/s, '');
-  return new UsageError(`${where}: not valid JSON (${what.replace(/\s+/g, ' ')}); fix it (keys in double quotes, no trailing commas)`);
+  return new UsageError(
+    `${where}: not valid JSON (${what.replace(/\s+/g, ' ')}); fix it (keys in double quotes, no trailing commas)`,
+  );
 }
 
 /**

@@ -24,9 +24,7 @@ function configKeys(command: Command): ConfigKeys {
 /** The command's flags with the config file's settings under them (flags win). */
 async function flagsWithConfig(command: Command, flags: RawFlags): Promise<RawFlags> {
   const config = await loadConfig(flags.config, process.cwd(), configKeys(command));
-  const explicit = command.options
-    .map((o) => o.attributeName())
-    .filter((name) => command.getOptionValueSource(name) === 'cli');
+  const explicit = command.options.map((o) => o.attributeName()).filter((name) => command.getOptionValueSource(name) === 'cli');
   return mergeFlags(config, flags, explicit);
 }
 
@@ -59,11 +57,14 @@ function addVerifyFlags(command: Command): Command {
     .option('--timeout <duration>', 'timeout for each network step: 30s, 500ms, 2m (default 30s)')
     .option('--greylist-delay <duration>', 'ask greylisted addresses again after this long (default 5m)')
     .option('--greylist-budget <duration>', 'keep retrying for at most this long; 0 = do not wait (default 15m)')
-    .option('--helo <name>', 'the name given in EHLO (default: this machine\'s host name)')
+    .option('--helo <name>', "the name given in EHLO (default: this machine's host name)")
     .option('--from <address>', 'MAIL FROM address when a server refuses the null sender')
     .option('--smtp-port <port>', 'SMTP port of the mail hosts (default 25)')
-    .option('--dns-server <host[:port]>', 'DNS server to ask (repeatable; default: the system\'s)', collect)
-    .option('--proxy <url>', 'make SMTP connections through a SOCKS5 proxy: socks5://[user:password@]host:port (DNS is not proxied)')
+    .option('--dns-server <host[:port]>', "DNS server to ask (repeatable; default: the system's)", collect)
+    .option(
+      '--proxy <url>',
+      'make SMTP connections through a SOCKS5 proxy: socks5://[user:password@]host:port (DNS is not proxied)',
+    )
     .option('--source-ip <address>', 'make SMTP connections from this local IP address')
     .option('--no-color', 'no colours in the output (NO_COLOR is honoured too)')
     .option('--cache-dir <dir>', 'where DNS answers, domain facts and results are kept (default: the user cache folder)')
@@ -112,11 +113,11 @@ export async function main(argv: string[], streams: Streams, env: NodeJS.Process
 
   program
     .command('merge')
-    .description("join the outputs of --shard runs: their folders (or split CSVs and summary JSON files)")
+    .description('join the outputs of --shard runs: their folders (or split CSVs and summary JSON files)')
     .argument('<inputs...>', 'shard output folders or files')
     .option('-o, --out-dir <dir>', 'where the merged CSVs go (required)')
     .option('--summary-json <file>', 'also write the merged summary as JSON')
-    .option('--credit-price <usd>', 'price of one credit (default: the shards\' own)')
+    .option('--credit-price <usd>', "price of one credit (default: the shards' own)")
     .action(async (inputs: string[], _flags: unknown, command: Command) => {
       // --out-dir and the others are list flags too, so commander may file them under the parent.
       const flags = command.optsWithGlobals<{ outDir?: string; summaryJson?: string; creditPrice?: string }>();

@@ -104,7 +104,10 @@ export function runOptionsFrom(flags: RawFlags, env: NodeJS.ProcessEnv): RunOpti
 
   let only: Set<ResultCategory> | undefined;
   if (flags.only !== undefined) {
-    const wanted = flags.only.split(',').map((s) => s.trim()).filter(Boolean);
+    const wanted = flags.only
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
     const bad = wanted.filter((w) => !(RESULT_CATEGORIES as readonly string[]).includes(w));
     if (bad.length > 0 || wanted.length === 0) {
       throw new UsageError(`--only ${flags.only}: expected a comma-separated list of ${RESULT_CATEGORIES.join(', ')}`);

@@ -7,7 +7,14 @@ import { checkSyntax, keyOfNormalised } from '../core/syntax.js';
 import { hash53 } from '../core/hash.js';
 import { isDisposableDomain, roleTypeOf } from '../core/flags.js';
 import { bucketOf } from '../core/types.js';
-import { createCachedVerifier, createDefaultVerifier, openCacheStore, verifyRows, type CacheStore, type Verifier } from '../index.js';
+import {
+  createCachedVerifier,
+  createDefaultVerifier,
+  openCacheStore,
+  verifyRows,
+  type CacheStore,
+  type Verifier,
+} from '../index.js';
 import { openInput, type DataRow } from '../io/read.js';
 import { openSplitWriter, outputBaseName, recordWriter, type SplitWriter } from '../io/write.js';
 import { renderCredits, renderSummary } from '../report/render.js';
@@ -37,13 +44,19 @@ const PLAIN_PROGRESS_EVERY_MS = Number(process.env.EMAIL_VERIFY_PROGRESS_MS) || 
 function duration(seconds: number): string {
   if (!Number.isFinite(seconds)) return '?';
   const s = Math.round(seconds);
-  return s >= 3600 ? `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m` : s >= 60 ? `${Math.floor(s / 60)}m ${s % 60}s` : `${s}s`;
+  return s >= 3600
+    ? `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`
+    : s >= 60
+      ? `${Math.floor(s / 60)}m ${s % 60}s`
+      : `${s}s`;
 }
 
 /** "1,234 / ~5,000 rows · 45.2 rows/s · ETA 1m 50s"; the total is approximate (see rowCountOf). */
 export function progressText(done: number, total: number | undefined, elapsedMs: number): string {
   const rate = elapsedMs > 0 ? (done * 1000) / elapsedMs : 0;
-  const count = total ? `${done.toLocaleString('en-US')} / ~${Math.max(total, done).toLocaleString('en-US')} rows` : `${done.toLocaleString('en-US')} rows`;
+  const count = total
+    ? `${done.toLocaleString('en-US')} / ~${Math.max(total, done).toLocaleString('en-US')} rows`
+    : `${done.toLocaleString('en-US')} rows`;
   const eta = total && rate > 0 && total > done ? ` · ETA ${duration((total - done) / rate)}` : '';
   return `${count} · ${rate.toFixed(1)} rows/s${eta}`;
 }
@@ -253,7 +266,10 @@ async function verifyList(inputPath: string, options: RunOptions, streams: Strea
 
   const progress = startProgress(streams, options, rowCountOf(inputPath, input.shape.hasHeader));
   try {
-    const verified = verifyRows(counted(input.rows), tracked, { window: options.verify.concurrency * 50, callbacks: { onVerified } });
+    const verified = verifyRows(counted(input.rows), tracked, {
+      window: options.verify.concurrency * 50,
+      callbacks: { onVerified },
+    });
     for await (const { row, result } of verified) {
       if (interrupted) break;
       summary.add(result);
@@ -297,7 +313,7 @@ async function verifyList(inputPath: string, options: RunOptions, streams: Strea
   const done = summary.finish(performance.now() - started);
   if (trouble === 'ip_blocked') {
     streams.stderr.write(
-      'email-verify: mail servers of many unrelated domains refuse this machine\'s IP address as blocklisted; ' +
+      "email-verify: mail servers of many unrelated domains refuse this machine's IP address as blocklisted; " +
         'the rows not yet asked are unknown with reason ip_blocked. Check the IP on a blocklist lookup, or use --proxy\n',
     );
   }
@@ -309,7 +325,12 @@ async function verifyList(inputPath: string, options: RunOptions, streams: Strea
     if (split) where.write(`${Object.values(split.paths).join('\n')}\n`);
   }
   if (options.summaryJson) {
-    await writeSummaryJson(options.summaryJson, { input: input.source, rows_read: rowsRead, ...done, outputs: split?.paths ?? null });
+    await writeSummaryJson(options.summaryJson, {
+      input: input.source,
+      rows_read: rowsRead,
+      ...done,
+      outputs: split?.paths ?? null,
+    });
   }
   return done;
 }

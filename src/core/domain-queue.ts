@@ -175,7 +175,11 @@ export class DomainQueue {
   private answer(item: Waiting, mailbox: MailboxResult): void {
     const now = this.clock.now();
     item.firstAnswerAt ??= now;
-    if (!this.stopped && RETRIED.has(mailbox.outcome) && now + this.options.retryDelayMs - item.firstAnswerAt <= this.options.retryBudgetMs) {
+    if (
+      !this.stopped &&
+      RETRIED.has(mailbox.outcome) &&
+      now + this.options.retryDelayMs - item.firstAnswerAt <= this.options.retryBudgetMs
+    ) {
       const cancel = this.clock.after(this.options.retryDelayMs, () => {
         this.retries.delete(item);
         this.enqueue(item);

@@ -72,16 +72,23 @@ export function createVerifier(options: VerifyOptions, network: Network, deps: V
   const queueOf = (domain: string, hosts: MxHost[]): DomainQueue => {
     let queue = queues.get(domain);
     if (!queue) {
-      queue = new DomainQueue(hosts, `${probeLocalPart()}@${domain}`, network.askMailboxes, sessionLimit(hosts), {
-        sessions: options.perDomainConcurrency,
-        recipientsPerSession: options.recipientsPerSession,
-        retryDelayMs: options.greylistDelayMs,
-        retryBudgetMs: options.greylistBudgetMs,
-        catchAll: options.catchAll,
-        probeAttempts: 3,
-        knownCatchAll: deps.facts?.catchAll(domain),
-        onCatchAll: (result) => deps.facts?.rememberCatchAll(domain, result),
-      }, clock);
+      queue = new DomainQueue(
+        hosts,
+        `${probeLocalPart()}@${domain}`,
+        network.askMailboxes,
+        sessionLimit(hosts),
+        {
+          sessions: options.perDomainConcurrency,
+          recipientsPerSession: options.recipientsPerSession,
+          retryDelayMs: options.greylistDelayMs,
+          retryBudgetMs: options.greylistBudgetMs,
+          catchAll: options.catchAll,
+          probeAttempts: 3,
+          knownCatchAll: deps.facts?.catchAll(domain),
+          onCatchAll: (result) => deps.facts?.rememberCatchAll(domain, result),
+        },
+        clock,
+      );
       queues.set(domain, queue);
     }
     return queue;

@@ -27,7 +27,8 @@ const BLOCKLIST =
   /spamhaus|blocklist|blacklist|block list|black list|dnsbl|\brbl\b|blocked using|listed (?:at|in|on|by)|reputation|client host .*(?:blocked|rejected)|banned|\[bl\d+\]/i;
 
 /** True for the engine's answer when no mail host of the domain answered at all. */
-const isUnreachable = (r: VerificationResult): boolean => r.result === 'unknown' && r.reason.startsWith('No mail server answered');
+const isUnreachable = (r: VerificationResult): boolean =>
+  r.result === 'unknown' && r.reason.startsWith('No mail server answered');
 
 export function createHealthMonitor(options: HealthOptions = DEFAULT_HEALTH) {
   let answered = false;

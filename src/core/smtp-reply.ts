@@ -99,7 +99,10 @@ function build(code: number, raw: string, texts: string[]): SmtpReply {
   const enhanced = first && first[1] === String(code)[0] ? first[0] : null;
   // Multi-line replies repeat the enhanced code on every line (Gmail does); drop each copy.
   const pieces = texts.map((t) => (enhanced && ENHANCED_RE.exec(t)?.[0] === enhanced ? t.slice(enhanced.length) : t).trim());
-  const text = pieces.filter((p) => p !== '').join(' ').slice(0, MAX_TEXT);
+  const text = pieces
+    .filter((p) => p !== '')
+    .join(' ')
+    .slice(0, MAX_TEXT);
   return { code, enhanced, text, raw, lines: texts };
 }
 
@@ -322,13 +325,17 @@ function classifyPermanent(e: Enhanced | null, text: string): RcptClassification
       if (blocked(text)) return rcpt('policy');
       return rcpt('no_mailbox', detail === 6 ? 'Mailbox has moved or no longer exists' : REASONS.no_mailbox);
     }
-    if (subject === 1 && (detail === 7 || detail === 8)) return rcpt('policy', 'Our sender address was refused (not a verdict on the mailbox)');
+    if (subject === 1 && (detail === 7 || detail === 8))
+      return rcpt('policy', 'Our sender address was refused (not a verdict on the mailbox)');
     if (subject === 2 && detail === 1) return rcpt('disabled');
     if (subject === 2 && detail === 2) return rcpt('mailbox_full');
     // Exchange Online directory-based edge blocking answers "550 5.4.1 Recipient address
     // rejected: Access denied" for addresses not in the tenant's directory (Microsoft's NDR
     // reference gives 5.7.504 the same wording and meaning).
-    if (((subject === 4 && detail === 1) || (subject === 7 && detail === 504)) && /recipient address rejected: access denied/.test(text)) {
+    if (
+      ((subject === 4 && detail === 1) || (subject === 7 && detail === 504)) &&
+      /recipient address rejected: access denied/.test(text)
+    ) {
       return rcpt('no_mailbox', 'Mailbox does not exist (rejected by the directory)');
     }
     if (subject === 7) {

@@ -2,13 +2,7 @@
 // Each stage yields its details or a typed failure; verdict.ts turns them into one result.
 
 export type ResultCategory = 'valid' | 'valid_role_based' | 'risky' | 'invalid' | 'unknown';
-export const RESULT_CATEGORIES: readonly ResultCategory[] = [
-  'valid',
-  'valid_role_based',
-  'risky',
-  'invalid',
-  'unknown',
-];
+export const RESULT_CATEGORIES: readonly ResultCategory[] = ['valid', 'valid_role_based', 'risky', 'invalid', 'unknown'];
 
 /** The split output file each category lands in. */
 export type OutputBucket = 'valid' | 'risky' | 'invalid' | 'unknown';

@@ -1,11 +1,5 @@
 // The one decision table: what the stages found -> result category and every result field.
-import type {
-  B2bQuality,
-  Findings,
-  ResultCategory,
-  ValidationLayer,
-  VerificationResult,
-} from './types.js';
+import type { B2bQuality, Findings, ResultCategory, ValidationLayer, VerificationResult } from './types.js';
 
 interface Decision {
   result: ResultCategory;

@@ -36,10 +36,7 @@ type AddressLookup = { kind: 'found'; addresses: string[] } | { kind: 'none' } |
 
 async function addressesOf(resolver: Resolver, name: string): Promise<AddressLookup> {
   const [v4, v6] = await Promise.allSettled([resolver.resolve4(name), resolver.resolve6(name)]);
-  const addresses = [
-    ...(v4.status === 'fulfilled' ? v4.value : []),
-    ...(v6.status === 'fulfilled' ? v6.value : []),
-  ];
+  const addresses = [...(v4.status === 'fulfilled' ? v4.value : []), ...(v6.status === 'fulfilled' ? v6.value : [])];
   if (addresses.length > 0) return { kind: 'found', addresses };
   const codes = [v4, v6].map((r) => (r.status === 'rejected' ? codeOf(r.reason) : 'ENODATA'));
   const failure = codes.find((c) => !NO_SUCH_NAME.has(c) && !NO_DATA.has(c));
@@ -87,7 +84,8 @@ export async function checkMx(resolver: Resolver, domain: string): Promise<MxRes
   let failure: string | undefined;
   records.forEach((r, i) => {
     const lookup = lookups[i];
-    if (lookup?.kind === 'found') hosts.push({ exchange: r.exchange.toLowerCase(), priority: r.priority, addresses: lookup.addresses });
+    if (lookup?.kind === 'found')
+      hosts.push({ exchange: r.exchange.toLowerCase(), priority: r.priority, addresses: lookup.addresses });
     else if (lookup?.kind === 'failed') failure ??= lookup.code;
   });
   if (hosts.length > 0) return { kind: 'mx', implicit: false, hosts };

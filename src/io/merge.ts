@@ -6,7 +6,14 @@ import { mkdir, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { parse } from 'csv-parse';
 import { stringify } from 'csv-stringify/sync';
-import { OUTPUT_BUCKETS, RESULT_CATEGORIES, RESULT_FIELDS, type OutputBucket, type ResultCategory, type RowResult } from '../core/types.js';
+import {
+  OUTPUT_BUCKETS,
+  RESULT_CATEGORIES,
+  RESULT_FIELDS,
+  type OutputBucket,
+  type ResultCategory,
+  type RowResult,
+} from '../core/types.js';
 import { createSummary, type Summary } from '../report/summary.js';
 import { InputError, RunError, UsageError } from '../errors.js';
 
@@ -49,13 +56,18 @@ function addCsv(sources: Sources, path: string, base: string, bucket: OutputBuck
 async function addFolder(sources: Sources, dir: string): Promise<void> {
   const names = await readdir(dir);
   // Dot-files are the writers' temporary files of a run still going (or one that crashed).
-  const split = names.filter((n) => !n.startsWith('.')).map((n) => SPLIT_NAME.exec(n)).filter((m) => m !== null);
+  const split = names
+    .filter((n) => !n.startsWith('.'))
+    .map((n) => SPLIT_NAME.exec(n))
+    .filter((m) => m !== null);
   const bases = [...new Set(split.map((m) => m[1]!))];
   if (bases.length === 0) {
     throw new InputError(`${dir}: holds no split CSVs (<name>.valid.csv …); name the shards' --out-dir folders`);
   }
   if (bases.length > 1) {
-    throw new InputError(`${dir}: holds the outputs of several lists (${bases.join(', ')}); name the split CSVs of one list instead`);
+    throw new InputError(
+      `${dir}: holds the outputs of several lists (${bases.join(', ')}); name the split CSVs of one list instead`,
+    );
   }
   const base = bases[0]!;
   for (const bucket of OUTPUT_BUCKETS) {
@@ -82,9 +94,12 @@ async function findSources(inputs: string[]): Promise<Sources> {
     const match = SPLIT_NAME.exec(basename(path));
     if (match) addCsv(sources, path, match[1]!, match[2] as OutputBucket);
     else if (path.endsWith('.json')) sources.summaries.push(path);
-    else throw new InputError(`${input}: not a split CSV (<name>.valid.csv …) nor a --summary-json file; name those or their folders`);
+    else
+      throw new InputError(
+        `${input}: not a split CSV (<name>.valid.csv …) nor a --summary-json file; name those or their folders`,
+      );
   }
-  if (sources.csv.size === 0) throw new InputError('nothing to merge: name the shards\' output folders or their split CSVs');
+  if (sources.csv.size === 0) throw new InputError("nothing to merge: name the shards' output folders or their split CSVs");
   sources.summaries = [...new Set(sources.summaries)];
   return sources;
 }
@@ -113,8 +128,10 @@ async function readHeader(path: string): Promise<string[]> {
 /** The result columns are the last ones, in RESULT_FIELDS order, some maybe prefixed `verify_`. */
 function resultColumns(header: string[], path: string): { result: number; duplicate: number; credits: number } {
   const first = header.length - RESULT_FIELDS.length;
-  const ours = first >= 0 && RESULT_FIELDS.every((field, i) => header[first + i] === field || header[first + i] === `verify_${field}`);
-  if (!ours) throw new InputError(`${path}: does not end with email-verify's result columns; merge only files email-verify wrote`);
+  const ours =
+    first >= 0 && RESULT_FIELDS.every((field, i) => header[first + i] === field || header[first + i] === `verify_${field}`);
+  if (!ours)
+    throw new InputError(`${path}: does not end with email-verify's result columns; merge only files email-verify wrote`);
   return {
     result: first + RESULT_FIELDS.indexOf('result'),
     duplicate: first + RESULT_FIELDS.indexOf('duplicate'),
@@ -146,7 +163,9 @@ function creditPriceOf(summaries: ShardSummary[], files: string[], wanted: numbe
   if (wanted !== undefined) return wanted;
   const prices = [...new Set(summaries.map((s) => s.credits.credit_price))];
   if (prices.length > 1) {
-    throw new UsageError(`${files.join(', ')}: were run with different credit prices (${prices.join(', ')}); choose one with --credit-price`);
+    throw new UsageError(
+      `${files.join(', ')}: were run with different credit prices (${prices.join(', ')}); choose one with --credit-price`,
+    );
   }
   return prices[0] ?? DEFAULT_CREDIT_PRICE;
 }

@@ -228,10 +228,14 @@ async function* xlsxRecords(input: Readable, sheet: string | undefined, source: 
   } catch (error) {
     if (error instanceof InputError) throw error;
     // FILE_ENDED: the zip stops mid-entry, as a download or copy cut short leaves it.
-    const message = (error as Error).message === 'FILE_ENDED' ? 'it ends early, as if cut short' : oneLine((error as Error).message);
-    throw new InputError(`${source}: not a readable XLSX workbook (${message}); open and save it again as .xlsx, or export it as CSV`);
+    const message =
+      (error as Error).message === 'FILE_ENDED' ? 'it ends early, as if cut short' : oneLine((error as Error).message);
+    throw new InputError(
+      `${source}: not a readable XLSX workbook (${message}); open and save it again as .xlsx, or export it as CSV`,
+    );
   }
-  if (sheet === undefined) throw new InputError(`${source}: no worksheet in the workbook; save it again as .xlsx with the list on its first sheet`);
+  if (sheet === undefined)
+    throw new InputError(`${source}: no worksheet in the workbook; save it again as .xlsx with the list on its first sheet`);
   throw new InputError(`${source}: no sheet "${sheet}"; check --sheet (a sheet name or a number from 1)`);
 }
 
@@ -333,10 +337,13 @@ const CFB_MAGIC = Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]);
 function kindOf(head: Buffer, extension: string, source: string): 'xlsx' | 'text' {
   if (head.length === 0) return 'text'; // the table reports an empty input
   if (head.subarray(0, 8).equals(CFB_MAGIC)) {
-    throw new InputError(`${source}: a password-protected workbook or an old .xls, not an .xlsx; remove the password or save it as .xlsx or CSV`);
+    throw new InputError(
+      `${source}: a password-protected workbook or an old .xls, not an .xlsx; remove the password or save it as .xlsx or CSV`,
+    );
   }
   if (head.subarray(0, 4).equals(ZIP_MAGIC)) return 'xlsx';
-  if (extension === '.xlsx') throw new InputError(`${source}: not an XLSX workbook (it is not a zip archive); save it again as .xlsx or CSV`);
+  if (extension === '.xlsx')
+    throw new InputError(`${source}: not an XLSX workbook (it is not a zip archive); save it again as .xlsx or CSV`);
   if ((head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff)) {
     throw new InputError(`${source}: UTF-16 text; save it as UTF-8 (in Excel: "CSV UTF-8")`);
   }
@@ -353,7 +360,8 @@ async function openStream(path: string, options: ReadOptions): Promise<Readable>
     throw new InputError(`${path}: cannot be read (${info.code ?? oneLine(info.message)}); check the path and its permissions`);
   }
   if (info.isDirectory()) throw new InputError(`${path}: is a directory; give a CSV, TSV, TXT or XLSX file`);
-  if (extname(path).toLowerCase() === '.xls') throw new InputError(`${path}: old .xls workbooks are not supported; save it as .xlsx or CSV`);
+  if (extname(path).toLowerCase() === '.xls')
+    throw new InputError(`${path}: old .xls workbooks are not supported; save it as .xlsx or CSV`);
   return createReadStream(path);
 }
 
@@ -363,7 +371,9 @@ async function recordsOf(path: string, options: ReadOptions): Promise<{ source: 
   const stream = await openStream(path, options);
   // The first read is where a file we may not read fails (EACCES, EIO).
   const { head, whole } = await peek(stream, SNIFF_BYTES).catch((error: NodeJS.ErrnoException) => {
-    throw new InputError(`${source}: cannot be read (${error.code ?? oneLine(error.message)}); check the path and its permissions`);
+    throw new InputError(
+      `${source}: cannot be read (${error.code ?? oneLine(error.message)}); check the path and its permissions`,
+    );
   });
   if (kindOf(head, extension, source) === 'xlsx') return { source, records: xlsxRecords(whole, options.sheet, source) };
   const text = head.toString('utf8').replace(/^\uFEFF/, '');

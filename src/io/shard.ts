@@ -40,7 +40,12 @@ export function shardOf(domain: string, count: number): number {
 export function shardDomain(address: string): string {
   const { email } = checkSyntax(address, { allowAddressLiterals: true });
   const at = email.lastIndexOf('@');
-  return at < 0 ? '' : email.slice(at + 1).trim().toLowerCase();
+  return at < 0
+    ? ''
+    : email
+        .slice(at + 1)
+        .trim()
+        .toLowerCase();
 }
 
 /** Whether a row's address belongs to this shard. Rows without a domain go to shard 1. */

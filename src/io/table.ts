@@ -28,8 +28,7 @@ export function shapeOf(sample: string[][], options: { column?: string; source: 
   // A one-column list starts with a header only if it is named like one; otherwise its first
   // line is an address, however malformed, and must be verified like the rest.
   const hasHeader =
-    !first.some((cell) => LOOKS_LIKE_EMAIL.test(cell)) &&
-    (width > 1 || EMAIL_HEADERS.includes(normaliseHeader(first[0] ?? '')));
+    !first.some((cell) => LOOKS_LIKE_EMAIL.test(cell)) && (width > 1 || EMAIL_HEADERS.includes(normaliseHeader(first[0] ?? '')));
   const header = hasHeader
     ? Array.from({ length: width }, (_, i) => first[i]?.trim() || `column_${i + 1}`)
     : width === 1

@@ -78,7 +78,9 @@ export async function openSplitWriter(outDir: string, base: string, header: stri
   const closeAll = () =>
     Promise.all(
       OUTPUT_BUCKETS.map((b) =>
-        streams[b].closed ? undefined : new Promise<void>((resolve, reject) => streams[b].end((e?: Error | null) => (e ? reject(e) : resolve()))),
+        streams[b].closed
+          ? undefined
+          : new Promise<void>((resolve, reject) => streams[b].end((e?: Error | null) => (e ? reject(e) : resolve()))),
       ),
     );
 

@@ -31,7 +31,11 @@ export function renderSummary(summary: Summary, options: { color: boolean }): st
 
 export function renderCredits(credits: CreditEstimate, options: { color: boolean }): string {
   const style = { head: options.color ? ['cyan'] : [], border: options.color ? ['gray'] : [] };
-  const table = new Table({ head: ['credit estimate', `at ${usd(credits.credit_price)} per credit`], style, colAligns: ['left', 'right'] });
+  const table = new Table({
+    head: ['credit estimate', `at ${usd(credits.credit_price)} per credit`],
+    style,
+    colAligns: ['left', 'right'],
+  });
   table.push(
     ['pay-per-valid service', `${credits.credits_charged} credits = ${usd(credits.pay_per_valid_cost)}`],
     ['pay-per-address service', usd(credits.pay_per_address_cost)],

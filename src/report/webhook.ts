@@ -78,7 +78,9 @@ export function checkWebhookUrl(text: string): URL {
   }
   // fetch() refuses URLs with credentials in them (Fetch standard), so catch it here.
   if (url.username !== '' || url.password !== '') {
-    throw new UsageError(`--webhook: user:password@ is not supported in the URL; put a secret token in its path or query instead`);
+    throw new UsageError(
+      `--webhook: user:password@ is not supported in the URL; put a secret token in its path or query instead`,
+    );
   }
   return url;
 }

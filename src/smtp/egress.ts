@@ -59,7 +59,8 @@ export function describeProxy(proxy: ProxyUrl): string {
 
 /** Checks --source-ip. Whether this machine has the address shows only when a connection is made. */
 export function checkSourceIp(text: string): string {
-  if (net.isIP(text) === 0) throw new UsageError(`--source-ip ${text}: expected an IP address of this machine, such as 192.0.2.10`);
+  if (net.isIP(text) === 0)
+    throw new UsageError(`--source-ip ${text}: expected an IP address of this machine, such as 192.0.2.10`);
   return text;
 }
 

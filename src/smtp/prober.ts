@@ -58,7 +58,13 @@ interface Target {
 }
 
 /** Opens the session and gets as far as an accepted MAIL FROM; returns the EHLO reply. */
-async function startMail(session: SmtpSession, greeting: SmtpReply, exchange: string, options: ProbeOptions, useTls: boolean): Promise<SmtpReply> {
+async function startMail(
+  session: SmtpSession,
+  greeting: SmtpReply,
+  exchange: string,
+  options: ProbeOptions,
+  useTls: boolean,
+): Promise<SmtpReply> {
   const hello = classifySessionReply(greeting);
   if (hello.outcome !== 'ok') {
     // A 421/4xx greeting (busy, too many connections) is asked again later, like greylisting:

@@ -62,7 +62,10 @@ async function connectWithin(connect: Connect, options: SessionOptions): Promise
     return await Promise.race([pending, deadline]);
   } catch (error) {
     // A connection that comes up after we gave up on it must not stay open.
-    pending.then((socket) => socket.destroy(), () => undefined);
+    pending.then(
+      (socket) => socket.destroy(),
+      () => undefined,
+    );
     if (error instanceof SmtpConnectionError) throw error;
     throw new SmtpConnectionError((error as Error).message, 'refused');
   } finally {
@@ -94,7 +97,9 @@ export class SmtpSession {
 
   /** Connects and reads the greeting. */
   static async open(options: SessionOptions): Promise<{ session: SmtpSession; greeting: SmtpReply }> {
-    const socket = options.connect ? await connectWithin(options.connect, options) : net.connect({ host: options.host, port: options.port });
+    const socket = options.connect
+      ? await connectWithin(options.connect, options)
+      : net.connect({ host: options.host, port: options.port });
     const session = new SmtpSession(socket, options);
     try {
       const greeting = await session.read();
@@ -130,8 +135,10 @@ export class SmtpSession {
       this.deliver(reply);
       // The malformed reply is still handed over (its text is evidence), but where it ends
       // is a guess, so no later reply can be trusted to answer the command it follows.
-      if (reply.code === 0) return this.abort(new SmtpConnectionError('malformed reply: the conversation is out of step', 'protocol'));
-      if (this.replies.length > MAX_QUEUED + this.pipelined) return this.abort(new SmtpConnectionError('replies nobody asked for', 'protocol'));
+      if (reply.code === 0)
+        return this.abort(new SmtpConnectionError('malformed reply: the conversation is out of step', 'protocol'));
+      if (this.replies.length > MAX_QUEUED + this.pipelined)
+        return this.abort(new SmtpConnectionError('replies nobody asked for', 'protocol'));
     }
     if (this.buffer.length > MAX_LINE) this.abort(new SmtpConnectionError('reply line too long', 'protocol'));
   }
@@ -268,7 +275,10 @@ export class SmtpSession {
         const onError = (error: Error) =>
           settle(new SmtpConnectionError(`TLS handshake failed: ${error.message.split('\n')[0]!.trim()}`, 'tls'));
         const onClose = () => settle(new SmtpConnectionError('connection closed during the TLS handshake', 'tls'));
-        const timer = setTimeout(() => settle(new SmtpConnectionError('TLS handshake timed out', 'timeout')), this.options.timeoutMs);
+        const timer = setTimeout(
+          () => settle(new SmtpConnectionError('TLS handshake timed out', 'timeout')),
+          this.options.timeoutMs,
+        );
         secure.on('secureConnect', onSecure);
         secure.on('error', onError);
         secure.on('close', onClose);

@@ -321,15 +321,11 @@ describe('defaultCacheDir', () => {
   });
 
   it('honours an absolute XDG_CACHE_HOME and ignores a relative one', () => {
-    expect(defaultCacheDir({ XDG_CACHE_HOME: '/var/cache/jane' }, 'linux', '/home/jane')).toBe(
-      '/var/cache/jane/email-verify',
-    );
+    expect(defaultCacheDir({ XDG_CACHE_HOME: '/var/cache/jane' }, 'linux', '/home/jane')).toBe('/var/cache/jane/email-verify');
     expect(defaultCacheDir({ XDG_CACHE_HOME: '/Users/jane/.cache' }, 'darwin', '/Users/jane')).toBe(
       '/Users/jane/.cache/email-verify',
     );
-    expect(defaultCacheDir({ XDG_CACHE_HOME: 'relative/cache' }, 'linux', '/home/jane')).toBe(
-      '/home/jane/.cache/email-verify',
-    );
+    expect(defaultCacheDir({ XDG_CACHE_HOME: 'relative/cache' }, 'linux', '/home/jane')).toBe('/home/jane/.cache/email-verify');
     expect(defaultCacheDir({ XDG_CACHE_HOME: '' }, 'linux', '/home/jane')).toBe('/home/jane/.cache/email-verify');
   });
 });

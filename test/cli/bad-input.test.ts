@@ -26,8 +26,20 @@ beforeAll(async () => {
   await file('logo.png', Buffer.concat([Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex'), randomBytes(512)]));
   await file('utf16.csv', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('email\r\na@b.com\r\n', 'utf16le')]));
   // A Latin-1 "José" at the end of line 2, then the issue's C3 28 on line 3.
-  await file('latin1.csv', Buffer.concat([Buffer.from('email,name\na@b.com,Jos'), Buffer.from([0xe9]), Buffer.from('\nc@d.com,'), Buffer.from([0xc3, 0x28]), Buffer.from('\n')]));
-  await file('latin1-deep.csv', Buffer.concat([Buffer.from(`${LONG}bad@x.com,`), Buffer.from([0xc3, 0x28]), Buffer.from('\nlast@x.com,ok\n')]));
+  await file(
+    'latin1.csv',
+    Buffer.concat([
+      Buffer.from('email,name\na@b.com,Jos'),
+      Buffer.from([0xe9]),
+      Buffer.from('\nc@d.com,'),
+      Buffer.from([0xc3, 0x28]),
+      Buffer.from('\n'),
+    ]),
+  );
+  await file(
+    'latin1-deep.csv',
+    Buffer.concat([Buffer.from(`${LONG}bad@x.com,`), Buffer.from([0xc3, 0x28]), Buffer.from('\nlast@x.com,ok\n')]),
+  );
   await file('quote.csv', 'email,name\n"a@b.com,x\nc@d.com,y\n');
   await file('quote-at-end.csv', `${LONG}"last@x.com,oops\n`);
   await file('huge.csv', `email,note\na@b.com,${'x'.repeat(10 * MB)}\nc@d.com,ok\n`);
@@ -67,15 +79,51 @@ describe('bad input exits 2 with one line naming the file, the problem and the f
     ['invalid UTF-8 in the sample', 'latin1.csv', [], /line 2 is not UTF-8 text/, /save the file as UTF-8/],
     ['invalid UTF-8 deep in the file', 'latin1-deep.csv', [], /line 3002 is not UTF-8 text/, /save the file as UTF-8/],
     ['an unclosed quote', 'quote.csv', [], /a quote opened in the row at line 2 is never closed/, /close it \(""\) or remove it/],
-    ['an unclosed quote at the end', 'quote-at-end.csv', [], /a quote opened in the row at line 3002 is never closed/, /close it/],
+    [
+      'an unclosed quote at the end',
+      'quote-at-end.csv',
+      [],
+      /a quote opened in the row at line 3002 is never closed/,
+      /close it/,
+    ],
     ['a 10 MB field', 'huge.csv', [], /the row at line 2 is longer than 1 MB/, /a quote that is never closed, or split that row/],
     ['a 10 MB field later on', 'huge-later.csv', [], /the row at line 302 is longer than 1 MB/, /split that row/],
     ['a 10 MB line in a plain list', 'huge.txt', [], /the row at line 3 is longer than 1 MB/, /split that row/],
-    ['no email column', 'no-email.csv', [], /no email column found \(the columns are "name", "company"\)/, /name it with --column/],
-    ['--column naming a missing column', 'list.csv', ['--column', 'mail'], /no column "mail"; the columns are "name", "email"/, /--column takes a header name or a number from 1/],
-    ['random bytes named .xlsx', 'corrupt.xlsx', [], /not an XLSX workbook \(it is not a zip archive\)/, /save it again as \.xlsx or CSV/],
-    ['a truncated XLSX', 'truncated.xlsx', [], /not a readable XLSX workbook \(it ends early, as if cut short\)/, /save it again as \.xlsx, or export it as CSV/],
-    ['a password-protected XLSX', 'locked.xlsx', [], /a password-protected workbook or an old \.xls/, /remove the password or save it as \.xlsx or CSV/],
+    [
+      'no email column',
+      'no-email.csv',
+      [],
+      /no email column found \(the columns are "name", "company"\)/,
+      /name it with --column/,
+    ],
+    [
+      '--column naming a missing column',
+      'list.csv',
+      ['--column', 'mail'],
+      /no column "mail"; the columns are "name", "email"/,
+      /--column takes a header name or a number from 1/,
+    ],
+    [
+      'random bytes named .xlsx',
+      'corrupt.xlsx',
+      [],
+      /not an XLSX workbook \(it is not a zip archive\)/,
+      /save it again as \.xlsx or CSV/,
+    ],
+    [
+      'a truncated XLSX',
+      'truncated.xlsx',
+      [],
+      /not a readable XLSX workbook \(it ends early, as if cut short\)/,
+      /save it again as \.xlsx, or export it as CSV/,
+    ],
+    [
+      'a password-protected XLSX',
+      'locked.xlsx',
+      [],
+      /a password-protected workbook or an old \.xls/,
+      /remove the password or save it as \.xlsx or CSV/,
+    ],
   ])('%s (%s)', async (_case, file, flags, problem, fix) => {
     const out = `out-${file}`;
     const run = await runCli([file, ...flags, '--out-dir', out, '--offline'], { cwd: work });
@@ -95,11 +143,15 @@ describe('bad input exits 2 with one line naming the file, the problem and the f
   it('an --out-dir that cannot be created (a path under a regular file; chmod does not stop root)', async () => {
     const run = await runCli(['list.csv', '--out-dir', 'file.txt/out', '--offline'], { cwd: work });
     expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(/^email-verify: file\.txt\/out: cannot create the output folder \([^\n]*\); choose another --out-dir\n$/);
+    expect(run.stderr).toMatch(
+      /^email-verify: file\.txt\/out: cannot create the output folder \([^\n]*\); choose another --out-dir\n$/,
+    );
     expect(run.stderr).not.toMatch(/^\s+at /m);
     expect((await stat(join(work, 'file.txt'))).isFile()).toBe(true);
     expect(await readFile(join(work, 'file.txt'), 'utf8')).toBe('not a folder\n');
-    expect((await readdir(work)).filter((f) => f.endsWith('.tmp') || /\.(valid|risky|invalid|unknown)\.csv$/.test(f))).toEqual([]);
+    expect((await readdir(work)).filter((f) => f.endsWith('.tmp') || /\.(valid|risky|invalid|unknown)\.csv$/.test(f))).toEqual(
+      [],
+    );
   });
 });
 

@@ -16,7 +16,16 @@ let networkFlags: string[];
 beforeAll(async () => {
   net = await startSimNet(DEMO_NETWORK);
   work = await mkdtemp(join(tmpdir(), 'email-verify-cli-'));
-  networkFlags = ['--dns-server', net.dnsServer, '--smtp-port', String(net.smtpPort), '--timeout', '3s', '--helo', 'verifier.test'];
+  networkFlags = [
+    '--dns-server',
+    net.dnsServer,
+    '--smtp-port',
+    String(net.smtpPort),
+    '--timeout',
+    '3s',
+    '--helo',
+    'verifier.test',
+  ];
 });
 afterAll(async () => {
   await net.close();
@@ -53,16 +62,33 @@ describe('email-verify <file>', () => {
     const again = split.valid!.find((r) => r.verify_email === 'ALICE@acme.example')!;
     expect(again).toMatchObject({ result: 'valid', duplicate: 'true', note: 'duplicate of the first row' });
     const first = split.valid!.find((r) => r.verify_email === 'alice@acme.example')!;
-    expect(first).toMatchObject({ email: 'alice@acme.example', duplicate: 'false', credits_charged: '1', note: 'Met at the fair, very keen' });
+    expect(first).toMatchObject({
+      email: 'alice@acme.example',
+      duplicate: 'false',
+      credits_charged: '1',
+      note: 'Met at the fair, very keen',
+    });
     expect(run.stdout).toMatch(/pay-per-valid service/);
     expect(run.stdout).toMatch(/total rows\s*│\s*21/);
     // No temporary files are left behind.
-    expect((await readdir(out)).sort()).toEqual(['sample.invalid.csv', 'sample.risky.csv', 'sample.unknown.csv', 'sample.valid.csv']);
+    expect((await readdir(out)).sort()).toEqual([
+      'sample.invalid.csv',
+      'sample.risky.csv',
+      'sample.unknown.csv',
+      'sample.valid.csv',
+    ]);
   });
 
   it('reads a CSV with a BOM, CRLF and quoted fields holding commas, quotes and newlines', async () => {
     const out = join(work, 'bom');
-    const run = await runCli(['fixtures/bom-quoted.csv', '--out-dir', out, '--summary-json', join(out, 'summary.json'), ...networkFlags]);
+    const run = await runCli([
+      'fixtures/bom-quoted.csv',
+      '--out-dir',
+      out,
+      '--summary-json',
+      join(out, 'summary.json'),
+      ...networkFlags,
+    ]);
     expect(run.code).toBe(0);
     const split = await readSplit(out, 'bom-quoted');
     expect(Object.keys(split.valid![0]!).slice(0, 3)).toEqual(['Full Name', 'Email', 'Notes, with comma']);
@@ -101,9 +127,14 @@ describe('email-verify <file>', () => {
   });
 
   it('reads standard input and writes NDJSON records in input order', async () => {
-    const run = await runCli(['-', ...networkFlags], { input: 'oliver@acme.example\nalice@acme.example\nnick@nowhere.example\n' });
+    const run = await runCli(['-', ...networkFlags], {
+      input: 'oliver@acme.example\nalice@acme.example\nnick@nowhere.example\n',
+    });
     expect(run.code).toBe(0);
-    const records = run.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const records = run.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(records.map((r) => [r.input, r.result])).toEqual([
       ['oliver@acme.example', 'invalid'],
       ['alice@acme.example', 'valid'],

@@ -14,12 +14,19 @@ const SPEC: SimNetSpec = {
   hosts: {
     'mx.acme.example': { behaviour: { kind: 'mailboxes', mailboxes: ['a0', 'a1', 'a2', 'a3', 'a4', 'a5'] } },
     'mx.blocked.example': { behaviour: { kind: 'policy_block' } },
-    ...Object.fromEntries(Array.from({ length: SLOW_DOMAINS }, (_, i) => [`mx.slow${i}.example`, { behaviour: { kind: 'tarpit' as const } }])),
+    ...Object.fromEntries(
+      Array.from({ length: SLOW_DOMAINS }, (_, i) => [`mx.slow${i}.example`, { behaviour: { kind: 'tarpit' as const } }]),
+    ),
   },
   domains: {
     'acme.example': { mx: [{ host: 'mx.acme.example', priority: 10 }] },
     'blocked.example': { mx: [{ host: 'mx.blocked.example', priority: 10 }] },
-    ...Object.fromEntries(Array.from({ length: SLOW_DOMAINS }, (_, i) => [`slow${i}.example`, { mx: [{ host: `mx.slow${i}.example`, priority: 10 }] }])),
+    ...Object.fromEntries(
+      Array.from({ length: SLOW_DOMAINS }, (_, i) => [
+        `slow${i}.example`,
+        { mx: [{ host: `mx.slow${i}.example`, priority: 10 }] },
+      ]),
+    ),
   },
 };
 
@@ -40,18 +47,27 @@ afterAll(async () => {
 const rowsOf = async (dir: string, base: string) =>
   (
     await Promise.all(
-      ['valid', 'risky', 'invalid', 'unknown'].map(async (b) => parse(await readFile(join(dir, `${base}.${b}.csv`), 'utf8'), { columns: true }) as Record<string, string>[]),
+      ['valid', 'risky', 'invalid', 'unknown'].map(
+        async (b) => parse(await readFile(join(dir, `${base}.${b}.csv`), 'utf8'), { columns: true }) as Record<string, string>[],
+      ),
     )
   ).flat();
 
 describe('the cache across runs', () => {
   it('a second run asks no server about the addresses it already knows', async () => {
     const list = join(work, 'cached.txt');
-    await writeFile(list, ['a0@acme.example', 'a1@acme.example', 'zz@acme.example', 'x@blocked.example', 'y@nowhere.example'].join('\n'));
+    await writeFile(
+      list,
+      ['a0@acme.example', 'a1@acme.example', 'zz@acme.example', 'x@blocked.example', 'y@nowhere.example'].join('\n'),
+    );
     const cacheDir = join(work, 'cache-1');
     const first = await runCli([list, '--out-dir', join(work, 'c1'), '--cache-dir', cacheDir, '--timeout', '2s', ...flags]);
     expect(first.code).toBe(0);
-    const before = { dns: net.dnsQueries, acme: net.counters('mx.acme.example').connections, blocked: net.counters('mx.blocked.example').connections };
+    const before = {
+      dns: net.dnsQueries,
+      acme: net.counters('mx.acme.example').connections,
+      blocked: net.counters('mx.blocked.example').connections,
+    };
 
     const second = await runCli([list, '--out-dir', join(work, 'c2'), '--cache-dir', cacheDir, '--timeout', '2s', ...flags]);
     expect(second.code).toBe(0);
@@ -71,7 +87,18 @@ describe('the cache across runs', () => {
       ].sort(),
     );
 
-    const fresh = await runCli([list, '--out-dir', join(work, 'c3'), '--cache-dir', cacheDir, '--max-age', '0', '--timeout', '2s', ...flags]);
+    const fresh = await runCli([
+      list,
+      '--out-dir',
+      join(work, 'c3'),
+      '--cache-dir',
+      cacheDir,
+      '--max-age',
+      '0',
+      '--timeout',
+      '2s',
+      ...flags,
+    ]);
     expect(fresh.code).toBe(0);
     expect(net.counters('mx.acme.example').connections - before.acme).toBe(1);
   });
@@ -123,14 +150,19 @@ describe('resume', () => {
 
   it('after kill -9, the same command finishes the job; only addresses in flight are asked again', async () => {
     // Some hosts answer, as in any real list (all tarpits would look like port 25 blocked).
-    const addresses = ['a3@acme.example', 'a4@acme.example', ...Array.from({ length: SLOW_DOMAINS }, (_, i) => `other@slow${i}.example`)];
+    const addresses = [
+      'a3@acme.example',
+      'a4@acme.example',
+      ...Array.from({ length: SLOW_DOMAINS }, (_, i) => `other@slow${i}.example`),
+    ];
     const list = join(work, 'killed.txt');
     await writeFile(list, addresses.join('\n'));
     const cacheDir = join(work, 'cache-3');
     const out = join(work, 'k');
     const args = [BIN, list, '--out-dir', out, '--cache-dir', cacheDir, '--timeout', '1s', '--concurrency', '2', ...flags];
     const before = Array.from({ length: SLOW_DOMAINS }, (_, i) => net.counters(`mx.slow${i}.example`).connections);
-    const asked = () => Array.from({ length: SLOW_DOMAINS }, (_, i) => net.counters(`mx.slow${i}.example`).connections - before[i]!);
+    const asked = () =>
+      Array.from({ length: SLOW_DOMAINS }, (_, i) => net.counters(`mx.slow${i}.example`).connections - before[i]!);
 
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'ignore'] });
     const closed = new Promise((r) => child.on('close', (_code, signal) => r(signal)));

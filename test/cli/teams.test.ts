@@ -31,11 +31,23 @@ describe('--shard and merge', () => {
   it('two shards cover every row once, keep domains whole, and merge back into one set', async () => {
     const dirs = [join(work, 'shard1'), join(work, 'shard2')];
     for (const [i, dir] of dirs.entries()) {
-      const run = await runCli(['fixtures/sample.csv', '--shard', `${i + 1}/2`, '--out-dir', dir, '--summary-json', join(dir, 'summary.json'), '--quiet', ...networkFlags]);
+      const run = await runCli([
+        'fixtures/sample.csv',
+        '--shard',
+        `${i + 1}/2`,
+        '--out-dir',
+        dir,
+        '--summary-json',
+        join(dir, 'summary.json'),
+        '--quiet',
+        ...networkFlags,
+      ]);
       expect(run.code).toBe(0);
     }
     const domainsOf = async (dir: string) => {
-      const rows = (await Promise.all(['valid', 'risky', 'invalid', 'unknown'].map((b) => csvRows(join(dir, `sample.${b}.csv`))))).flat();
+      const rows = (
+        await Promise.all(['valid', 'risky', 'invalid', 'unknown'].map((b) => csvRows(join(dir, `sample.${b}.csv`))))
+      ).flat();
       return { rows, domains: new Set(rows.map((r) => r.email!.split('@').pop()!.toLowerCase())) };
     };
     const [one, two] = await Promise.all(dirs.map(domainsOf));
@@ -49,7 +61,11 @@ describe('--shard and merge', () => {
     expect(merged.stderr).toBe('');
     expect(merged.code).toBe(0);
     const summary = JSON.parse(await readFile(join(out, 'summary.json'), 'utf8'));
-    expect(summary).toMatchObject({ total: 21, duplicates: 1, counts: { valid: 7, valid_role_based: 1, risky: 3, invalid: 8, unknown: 2 } });
+    expect(summary).toMatchObject({
+      total: 21,
+      duplicates: 1,
+      counts: { valid: 7, valid_role_based: 1, risky: 3, invalid: 8, unknown: 2 },
+    });
     expect((await readdir(out)).filter((f) => f.endsWith('.csv')).sort()).toEqual([
       'sample.invalid.csv',
       'sample.risky.csv',
@@ -72,12 +88,22 @@ describe('config file', () => {
     await writeFile(join(dir, 'list.txt'), 'alice@acme.example\noliver@acme.example\n');
     await writeFile(
       join(dir, 'email-verify.config.json'),
-      JSON.stringify({ dnsServer: [net.dnsServer], smtpPort: net.smtpPort, timeout: '3s', format: 'csv', stdout: true, quiet: true }),
+      JSON.stringify({
+        dnsServer: [net.dnsServer],
+        smtpPort: net.smtpPort,
+        timeout: '3s',
+        format: 'csv',
+        stdout: true,
+        quiet: true,
+      }),
     );
     // The file asks for CSV on stdout; the flag asks for NDJSON and wins.
     const run = await runCli(['list.txt', '--format', 'ndjson'], { cwd: dir });
     expect(run.code).toBe(0);
-    const records = run.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const records = run.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(records.map((r) => [r.input, r.result])).toEqual([
       ['alice@acme.example', 'valid'],
       ['oliver@acme.example', 'invalid'],
@@ -107,7 +133,15 @@ describe('--webhook', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
     try {
-      const run = await runCli(['fixtures/list.tsv', '--out-dir', join(work, 'hook'), '--webhook', url, '--quiet', ...networkFlags]);
+      const run = await runCli([
+        'fixtures/list.tsv',
+        '--out-dir',
+        join(work, 'hook'),
+        '--webhook',
+        url,
+        '--quiet',
+        ...networkFlags,
+      ]);
       expect(run.code).toBe(0);
       expect(run.stderr).toBe('');
     } finally {
@@ -119,9 +153,12 @@ describe('--webhook', () => {
   });
 
   it('reports a webhook it cannot deliver, but finishes the run', async () => {
-    const run = await runCli(['fixtures/list.tsv', '--out-dir', join(work, 'hook2'), '--webhook', 'http://127.0.0.1:9/none', '--quiet', ...networkFlags], {
-      timeoutMs: 60_000,
-    });
+    const run = await runCli(
+      ['fixtures/list.tsv', '--out-dir', join(work, 'hook2'), '--webhook', 'http://127.0.0.1:9/none', '--quiet', ...networkFlags],
+      {
+        timeoutMs: 60_000,
+      },
+    );
     expect(run.code).toBe(0);
     expect(run.stderr).toMatch(/webhook .* not delivered/);
   }, 60_000);

@@ -16,7 +16,12 @@ const SPEC: SimNetSpec = {
     ...Object.fromEntries(
       range(N).map((i) => [
         `mx.bl${i}.example`,
-        { behaviour: { kind: 'policy_block' as const, text: '5.7.1 Service unavailable; Client host [127.0.0.1] blocked using zen.spamhaus.org' } },
+        {
+          behaviour: {
+            kind: 'policy_block' as const,
+            text: '5.7.1 Service unavailable; Client host [127.0.0.1] blocked using zen.spamhaus.org',
+          },
+        },
       ]),
     ),
     'mx.slow.example': { behaviour: { kind: 'tarpit' } },
@@ -46,7 +51,12 @@ afterAll(async () => {
 describe('trouble on our side', () => {
   it('stops early with one clear message when no mail server can be reached at all (port 25 blocked)', async () => {
     const list = join(work, 'dead.txt');
-    await writeFile(list, range(6).flatMap((i) => [`a@dead${i}.example`, `b@dead${i}.example`]).join('\n'));
+    await writeFile(
+      list,
+      range(6)
+        .flatMap((i) => [`a@dead${i}.example`, `b@dead${i}.example`])
+        .join('\n'),
+    );
     const out = join(work, 'dead-out');
     const run = await runCli([list, '--out-dir', out, '--quiet', '--timeout', '2s', ...flags]);
     expect(run.code).toBe(1);
@@ -57,7 +67,12 @@ describe('trouble on our side', () => {
 
   it('when many unrelated domains refuse our IP by blocklist, leaves the rest unknown: ip_blocked', async () => {
     const list = join(work, 'bl.txt');
-    await writeFile(list, range(N).map((i) => `x@bl${i}.example`).join('\n'));
+    await writeFile(
+      list,
+      range(N)
+        .map((i) => `x@bl${i}.example`)
+        .join('\n'),
+    );
     const out = join(work, 'bl-out');
     const run = await runCli([list, '--out-dir', out, '--quiet', '--concurrency', '2', '--timeout', '2s', ...flags]);
     expect(run.code).toBe(0);
@@ -87,7 +102,9 @@ describe('progress', () => {
   it('on a terminal: a spinner with the count and rate', async () => {
     const list = join(work, 'tty.txt');
     await writeFile(list, ['a@ok.example', 'z@slow.example'].join('\n'));
-    const command = [process.execPath, BIN, list, '--out-dir', join(work, 'tty-out'), '--timeout', '1500ms', ...flags].map((a) => `'${a}'`).join(' ');
+    const command = [process.execPath, BIN, list, '--out-dir', join(work, 'tty-out'), '--timeout', '1500ms', ...flags]
+      .map((a) => `'${a}'`)
+      .join(' ');
     // script(1) gives the command a pseudo-terminal, of a size set as a terminal window would.
     const child = spawn('script', ['-qfec', `stty cols 100 rows 30; ${command}`, '/dev/null'], {
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -107,7 +124,9 @@ describe('progress', () => {
     const list = join(work, 'tty0.txt');
     await writeFile(list, 'a@ok.example\n');
     const command = [process.execPath, BIN, list, '--out-dir', join(work, 'tty0-out'), ...flags].map((a) => `'${a}'`).join(' ');
-    const child = spawn('script', ['-qfec', `stty cols 0 rows 0; ${command}`, '/dev/null'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('script', ['-qfec', `stty cols 0 rows 0; ${command}`, '/dev/null'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
     let output = '';
     child.stdout.on('data', (d) => (output += d));

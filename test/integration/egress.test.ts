@@ -41,7 +41,9 @@ function verify(address: string, connect: Egress | undefined, extra: Partial<Ver
     connect,
   };
   const lookupMx = createMxLookup({ servers: options.dnsServers, timeoutMs: options.timeoutMs });
-  return createVerifier(options, { lookupMx, askMailboxes: (hosts, rcpts) => probeRecipients(hosts, rcpts, probe) }).verify(address);
+  return createVerifier(options, { lookupMx, askMailboxes: (hosts, rcpts) => probeRecipients(hosts, rcpts, probe) }).verify(
+    address,
+  );
 }
 
 interface TestProxy {
@@ -107,13 +109,16 @@ describe('parseProxyUrl', () => {
     expect(parseProxyUrl(text)).toEqual(expected);
   });
 
-  it.each(['http://me:secret@proxy.example:8080', 'socks4://proxy.example:1080', 'proxy.example:1080', 'socks5://me:secret@', 'socks5://h:1080/path'])(
-    'refuses %s naming the flag and the form, never the password',
-    (text) => {
-      expect(() => parseProxyUrl(text)).toThrow(/--proxy.*socks5:\/\/\[user:password@\]host:port/);
-      expect(() => parseProxyUrl(text)).not.toThrow(/secret/);
-    },
-  );
+  it.each([
+    'http://me:secret@proxy.example:8080',
+    'socks4://proxy.example:1080',
+    'proxy.example:1080',
+    'socks5://me:secret@',
+    'socks5://h:1080/path',
+  ])('refuses %s naming the flag and the form, never the password', (text) => {
+    expect(() => parseProxyUrl(text)).toThrow(/--proxy.*socks5:\/\/\[user:password@\]host:port/);
+    expect(() => parseProxyUrl(text)).not.toThrow(/secret/);
+  });
 });
 
 describe('egressFor', () => {
@@ -200,7 +205,10 @@ describe('from a source address', () => {
 
   it('connects to the proxy from --source-ip when both are given', async () => {
     const proxy = await startProxy();
-    const verdict = await verify('fay@normal.example', egressFor({ proxy: proxy.url, sourceIp: '127.0.0.2', timeoutMs: TIMEOUT_MS }));
+    const verdict = await verify(
+      'fay@normal.example',
+      egressFor({ proxy: proxy.url, sourceIp: '127.0.0.2', timeoutMs: TIMEOUT_MS }),
+    );
     expect(verdict.result).toBe('valid');
     expect(proxy.requests.length).toBeGreaterThan(0);
     expect(new Set(proxy.requests.map((r) => r.from))).toEqual(new Set(['127.0.0.2']));

@@ -11,7 +11,10 @@ const SPEC: SimNetSpec = {
     'mx.normal.example': { behaviour: { kind: 'mailboxes', mailboxes, full: ['full'], disabled: ['gone'] } },
     'mx.bigmail.example': { behaviour: { kind: 'catch_all' } },
     'mx.blocklist.example': {
-      behaviour: { kind: 'policy_block', text: '5.7.1 Service unavailable; Client host [127.0.0.1] blocked using zen.spamhaus.org' },
+      behaviour: {
+        kind: 'policy_block',
+        text: '5.7.1 Service unavailable; Client host [127.0.0.1] blocked using zen.spamhaus.org',
+      },
     },
     'mx.noverify.example': { behaviour: { kind: 'policy_block' } },
     'mx1.busy.example': { behaviour: { kind: 'busy' } },
@@ -39,11 +42,31 @@ const SPEC: SimNetSpec = {
     'bigmail.example': { mx: [{ host: 'mx.bigmail.example', priority: 10 }] },
     'blocklist.example': { mx: [{ host: 'mx.blocklist.example', priority: 10 }] },
     'noverify.example': { mx: [{ host: 'mx.noverify.example', priority: 10 }] },
-    'busy.example': { mx: [{ host: 'mx1.busy.example', priority: 10 }, { host: 'mx2.busy.example', priority: 20 }] },
-    'refused.example': { mx: [{ host: 'mx1.refused.example', priority: 10 }, { host: 'mx2.refused.example', priority: 20 }] },
-    'tarpit.example': { mx: [{ host: 'mx1.tarpit.example', priority: 10 }, { host: 'mx2.tarpit.example', priority: 20 }] },
+    'busy.example': {
+      mx: [
+        { host: 'mx1.busy.example', priority: 10 },
+        { host: 'mx2.busy.example', priority: 20 },
+      ],
+    },
+    'refused.example': {
+      mx: [
+        { host: 'mx1.refused.example', priority: 10 },
+        { host: 'mx2.refused.example', priority: 20 },
+      ],
+    },
+    'tarpit.example': {
+      mx: [
+        { host: 'mx1.tarpit.example', priority: 10 },
+        { host: 'mx2.tarpit.example', priority: 20 },
+      ],
+    },
     'onlytarpit.example': { mx: [{ host: 'mx.onlytarpit.example', priority: 10 }] },
-    'reset.example': { mx: [{ host: 'mx1.reset.example', priority: 10 }, { host: 'mx2.reset.example', priority: 20 }] },
+    'reset.example': {
+      mx: [
+        { host: 'mx1.reset.example', priority: 10 },
+        { host: 'mx2.reset.example', priority: 20 },
+      ],
+    },
     'allbusy.example': { mx: [{ host: 'mx.allbusy.example', priority: 10 }] },
     'tls.example': { mx: [{ host: 'mx.tls.example', priority: 10 }] },
     'nonull.example': { mx: [{ host: 'mx.nonull.example', priority: 10 }] },
@@ -71,7 +94,8 @@ beforeAll(async () => {
 });
 afterAll(() => net.close());
 
-const verify = (address: string, extra: Partial<VerifyOptions> = {}) => createDefaultVerifier({ ...base, ...extra }).verify(address);
+const verify = (address: string, extra: Partial<VerifyOptions> = {}) =>
+  createDefaultVerifier({ ...base, ...extra }).verify(address);
 
 describe('mailbox answers', () => {
   it.each([
@@ -90,7 +114,13 @@ describe('mailbox answers', () => {
 describe('catch-all', () => {
   it('a big-provider style host that accepts every recipient is risky, never valid', async () => {
     const verdict = await verify('anyone.at.all@bigmail.example');
-    expect(verdict).toMatchObject({ result: 'risky', is_catch_all: true, catch_all_confidence: 'high', credits_charged: 0, validation_layer: 'catchall' });
+    expect(verdict).toMatchObject({
+      result: 'risky',
+      is_catch_all: true,
+      catch_all_confidence: 'high',
+      credits_charged: 0,
+      validation_layer: 'catchall',
+    });
   });
 });
 
@@ -194,7 +224,11 @@ describe('greylisting', () => {
         order.push(address);
         return v;
       });
-    const [alice, nobody, other] = await Promise.all([track('alice@grey.example'), track('nobody@grey.example'), track('bob@normal.example')]);
+    const [alice, nobody, other] = await Promise.all([
+      track('alice@grey.example'),
+      track('nobody@grey.example'),
+      track('bob@normal.example'),
+    ]);
     expect(alice).toMatchObject({ result: 'valid', validation_layer: 'catchall' });
     expect(nobody.result).toBe('invalid');
     expect(other.result).toBe('valid');

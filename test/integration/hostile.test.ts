@@ -27,7 +27,13 @@ afterEach(() => {
 
 function verifierFor(net: SimNet) {
   // No retry budget: a 421 greeting is otherwise asked again after --greylist-delay (the back-off).
-  return createDefaultVerifier({ dnsServers: [net.dnsServer], smtpPort: net.smtpPort, timeoutMs: TIMEOUT_MS, helo: 'verifier.test', greylistBudgetMs: 0 });
+  return createDefaultVerifier({
+    dnsServers: [net.dnsServer],
+    smtpPort: net.smtpPort,
+    timeoutMs: TIMEOUT_MS,
+    helo: 'verifier.test',
+    greylistBudgetMs: 0,
+  });
 }
 
 /** Starts a network of one domain (and its one mail host, if given). */

@@ -29,7 +29,10 @@ function openOn(net: SimNet) {
  * A one-off server on loopback: `answer` maps each command line to what is written back.
  * Records every byte it receives.
  */
-async function scriptedServer(greeting: string, answer: (line: string) => string): Promise<{ port: number; received: () => Buffer }> {
+async function scriptedServer(
+  greeting: string,
+  answer: (line: string) => string,
+): Promise<{ port: number; received: () => Buffer }> {
   const chunks: Buffer[] = [];
   const sockets = new Set<Socket>();
   const server: Server = createServer((socket) => {
@@ -110,7 +113,9 @@ describe('SmtpSession', () => {
 
   it('a malformed reply is handed over, and nothing after it is read', async () => {
     // The EHLO reply breaks off; the well-formed line after it must not answer MAIL FROM.
-    const server = await scriptedServer('220 hi\r\n', (line) => (line.startsWith('EHLO') ? '250-hello\r\n550 other code\r\n250 ok\r\n' : '250 ok\r\n'));
+    const server = await scriptedServer('220 hi\r\n', (line) =>
+      line.startsWith('EHLO') ? '250-hello\r\n550 other code\r\n250 ok\r\n' : '250 ok\r\n',
+    );
     const { session } = await openLocal(server.port);
     expect((await session.command('EHLO verifier.test')).code).toBe(0);
     await expect(session.command('MAIL FROM:<>')).rejects.toMatchObject({ kind: 'protocol' });
@@ -118,7 +123,9 @@ describe('SmtpSession', () => {
   });
 
   it('plaintext after the 220 to STARTTLS is refused, not read as if it came over TLS', async () => {
-    const server = await scriptedServer('220 hi\r\n', (line) => (line === 'STARTTLS' ? '220 go ahead\r\n250 injected\r\n' : '250 ok\r\n'));
+    const server = await scriptedServer('220 hi\r\n', (line) =>
+      line === 'STARTTLS' ? '220 go ahead\r\n250 injected\r\n' : '250 ok\r\n',
+    );
     const { session } = await openLocal(server.port);
     expect((await session.command('STARTTLS')).code).toBe(220);
     const { error, ms } = await rejection(session.startTls());

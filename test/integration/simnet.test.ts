@@ -45,14 +45,18 @@ describe('greylist', () => {
     // Long enough that the retry below surely comes before it, even on a loaded machine.
     const delayMs = 1500;
     const net = await start({
-      hosts: { 'mx.grey.example': { behaviour: { kind: 'greylist', delayMs, inner: { kind: 'mailboxes', mailboxes: ['alice'] } } } },
+      hosts: {
+        'mx.grey.example': { behaviour: { kind: 'greylist', delayMs, inner: { kind: 'mailboxes', mailboxes: ['alice'] } } },
+      },
       domains: {},
     });
     const first = await rcpts(net, 'mx.grey.example', ['alice@grey.example', 'bob@grey.example']);
     // Both were first seen before this moment.
     const firstSeenBy = Date.now();
     for (const reply of first) {
-      expect(reply).toMatch(/^450 4\.7\.1 <\w+@grey\.example>: Recipient address rejected: Greylisted, see http:\/\/postgrey\.schweikert\.ch\/help\/grey\.example\.html$/);
+      expect(reply).toMatch(
+        /^450 4\.7\.1 <\w+@grey\.example>: Recipient address rejected: Greylisted, see http:\/\/postgrey\.schweikert\.ch\/help\/grey\.example\.html$/,
+      );
     }
     // A retry before the delay is still greylisted.
     expect((await rcpts(net, 'mx.grey.example', ['alice@grey.example']))[0]).toMatch(/^450 /);
@@ -77,7 +81,11 @@ describe('latency', () => {
   it.each(hosts)('replyDelayMs delays the greeting and each RCPT reply of %s', async (_name, behaviour) => {
     const net = await start({ hosts: { 'mx.slow.example': { behaviour, replyDelayMs: delay } }, domains: {} });
     let t = performance.now();
-    const { session } = await SmtpSession.open({ host: net.addressOf('mx.slow.example'), port: net.smtpPort, timeoutMs: TIMEOUT_MS });
+    const { session } = await SmtpSession.open({
+      host: net.addressOf('mx.slow.example'),
+      port: net.smtpPort,
+      timeoutMs: TIMEOUT_MS,
+    });
     expect(performance.now() - t).toBeGreaterThanOrEqual(delay - CLOCK_SLACK_MS);
     try {
       await session.command('EHLO sim.test');
@@ -111,7 +119,13 @@ describe('counters', () => {
     await rcpts(net, 'mx.count.example', ['a@count.example', 'b@count.example']);
     await rcpts(net, 'mx.count.example', []);
     const counters = net.counters('mx.count.example');
-    expect(counters).toMatchObject({ connections: 2, quits: 2, sessions: [2, 0], data: 0, rcpts: ['a@count.example', 'b@count.example'] });
+    expect(counters).toMatchObject({
+      connections: 2,
+      quits: 2,
+      sessions: [2, 0],
+      data: 0,
+      rcpts: ['a@count.example', 'b@count.example'],
+    });
     expect(counters.bytes).toBe(
       'EHLO sim.test\r\nMAIL FROM:<>\r\nRCPT TO:<a@count.example>\r\nRCPT TO:<b@count.example>\r\nQUIT\r\n' +
         'EHLO sim.test\r\nMAIL FROM:<>\r\nQUIT\r\n',

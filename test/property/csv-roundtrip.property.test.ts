@@ -87,7 +87,9 @@ interface Table {
 /** A header with `email` first, then rows of the header's width whose first cell is address-like. */
 const table: fc.Arbitrary<Table> = fc.integer({ min: 1, max: 6 }).chain((width) =>
   fc.record({
-    header: fc.tuple(fc.constantFrom('email', 'Email', 'E-mail'), fc.array(headerName, { minLength: width - 1, maxLength: width - 1 })).map(([e, rest]) => [e, ...rest]),
+    header: fc
+      .tuple(fc.constantFrom('email', 'Email', 'E-mail'), fc.array(headerName, { minLength: width - 1, maxLength: width - 1 }))
+      .map(([e, rest]) => [e, ...rest]),
     rows: fc.array(
       fc
         .tuple(width === 1 ? listAddressCell : addressCell, fc.array(cell, { minLength: width - 1, maxLength: width - 1 }))
@@ -107,7 +109,13 @@ const csvStyle = fc.record({
 const text = fc.string({ unit: cellUnit, maxLength: 30 });
 const rowResult: fc.Arbitrary<RowResult> = fc.record({
   email: text,
-  result: fc.constantFrom('valid' as const, 'valid_role_based' as const, 'risky' as const, 'invalid' as const, 'unknown' as const),
+  result: fc.constantFrom(
+    'valid' as const,
+    'valid_role_based' as const,
+    'risky' as const,
+    'invalid' as const,
+    'unknown' as const,
+  ),
   reason: text,
   validation_layer: fc.constantFrom('syntax' as const, 'dns' as const, 'smtp' as const, 'catchall' as const),
   is_role_based: fc.boolean(),
@@ -128,7 +136,10 @@ const rowResult: fc.Arbitrary<RowResult> = fc.record({
 
 // ---------------------------------------------------------------------------------------
 
-async function writeCsv(t: Table, style: { record_delimiter: 'unix' | 'windows'; bom: boolean; quoted: boolean }): Promise<string> {
+async function writeCsv(
+  t: Table,
+  style: { record_delimiter: 'unix' | 'windows'; bom: boolean; quoted: boolean },
+): Promise<string> {
   const path = freshPath('list.csv');
   // Quoting every cell with a CR or LF, as RFC 4180 writers do (Excel, Python's csv): csv-stringify
   // alone quotes only cells holding its own record delimiter, and writes `a\nb` bare in a CRLF file.
@@ -170,7 +181,9 @@ describe('CSV round trip through openInput', () => {
   it('keeps every row of a ragged table, in order, padded to the widest row', async () => {
     // All rows fall within the records sampled for the shape (50), so none is folded.
     const ragged = fc.record({
-      header: fc.tuple(fc.constant('email'), fc.array(headerName, { minLength: 1, maxLength: 4 })).map(([e, rest]) => [e, ...rest]),
+      header: fc
+        .tuple(fc.constant('email'), fc.array(headerName, { minLength: 1, maxLength: 4 }))
+        .map(([e, rest]) => [e, ...rest]),
       rows: fc.array(
         fc.tuple(addressCell, fc.array(cell, { minLength: 1, maxLength: 5 })).map(([a, rest]) => [a, ...rest]),
         { maxLength: 25 },
@@ -181,7 +194,8 @@ describe('CSV round trip through openInput', () => {
         const path = await writeCsv(t, style);
         const { shape, rows } = await readAll(path);
         const width = Math.max(t.header.length, ...t.rows.map((r) => r.length));
-        const pad = (cells: string[], fill: (i: number) => string) => Array.from({ length: width }, (_, i) => cells[i] ?? fill(i));
+        const pad = (cells: string[], fill: (i: number) => string) =>
+          Array.from({ length: width }, (_, i) => cells[i] ?? fill(i));
         expect(shape).toEqual({ header: pad(t.header, (i) => `column_${i + 1}`), hasHeader: true, emailColumn: 0 });
         expect(rows.map((r) => r.cells)).toEqual(t.rows.map((r) => pad(r, () => '')));
         await rm(path);

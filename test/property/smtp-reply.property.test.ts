@@ -149,7 +149,10 @@ describe('multi-line replies', () => {
         fc.constantFrom(250, 550, 452),
         fc.integer({ min: 0, max: 9 }),
         fc.integer({ min: 0, max: 99 }),
-        fc.array(lineText.map((t) => `w${t}`), { minLength: 1, maxLength: 10 }),
+        fc.array(
+          lineText.map((t) => `w${t}`),
+          { minLength: 1, maxLength: 10 },
+        ),
         (c, subject, detail, texts) => {
           const enhanced = `${String(c)[0]}.${subject}.${detail}`;
           const lines = texts.map((t, i) => `${c}${i === texts.length - 1 ? ' ' : '-'}${enhanced} ${t}`);
@@ -188,14 +191,46 @@ const parsedReply = lineSequence.map((lines) => parseReply(lines));
 // Words that, in any order, say nothing about a block, a rate limit, the sender or the number
 // of recipients. Noise is drawn from letters that spell none of the trigger words (spam, rbl, ptr…).
 const NEUTRAL_WORDS = [
-  'the', 'mailbox', 'recipient', 'address', 'user', 'unknown', 'does', 'not', 'exist', 'no', 'such',
-  'sorry', 'please', 'check', 'and', 'again', 'for', 'this', 'domain', 'here', 'mx', 'gsmtp', '-', ':',
-  '<someone@example.com>', 'someone@example.com', 'https://support.example.com/mail/?p=NoSuchUser', 'Recipient', 'UNKNOWN',
+  'the',
+  'mailbox',
+  'recipient',
+  'address',
+  'user',
+  'unknown',
+  'does',
+  'not',
+  'exist',
+  'no',
+  'such',
+  'sorry',
+  'please',
+  'check',
+  'and',
+  'again',
+  'for',
+  'this',
+  'domain',
+  'here',
+  'mx',
+  'gsmtp',
+  '-',
+  ':',
+  '<someone@example.com>',
+  'someone@example.com',
+  'https://support.example.com/mail/?p=NoSuchUser',
+  'Recipient',
+  'UNKNOWN',
 ];
 const neutralText = fc
-  .array(fc.oneof(fc.constantFrom(...NEUTRAL_WORDS), fc.string({ unit: fc.constantFrom(...'qxzjkwv0123456789'), minLength: 1, maxLength: 8 })), {
-    maxLength: 12,
-  })
+  .array(
+    fc.oneof(
+      fc.constantFrom(...NEUTRAL_WORDS),
+      fc.string({ unit: fc.constantFrom(...'qxzjkwv0123456789'), minLength: 1, maxLength: 8 }),
+    ),
+    {
+      maxLength: 12,
+    },
+  )
   .map((words) => words.join(' '));
 
 describe('classifiers on arbitrary replies', () => {

@@ -21,9 +21,49 @@ const fromCode = (lo: number, hi: number) => fc.integer({ min: lo, max: hi }).ma
 const loneSurrogate = fc.integer({ min: 0xd800, max: 0xdfff }).map((n) => String.fromCharCode(n));
 /** Characters an address-shaped string is made of, plus the ones that trip parsers up. */
 const interesting = fc.constantFrom(
-  '@', '.', '"', '\\', '<', '>', '[', ']', ':', ' ', '-', '%', '?', '/', '#', ',', ';',
-  '\r', '\n', '\r\n', '\0', '\t', '\x7f', '\x85', '\u00a0', '\u200b', '\u2028', '\ufeff', '\uff0f', '\uff0e', '\u3002',
-  'mailto:', 'xn--', 'IPv6:', 'a', 'Z', '0', 'é', 'ß', 'İ', '日本', '😀', 'ｅ',
+  '@',
+  '.',
+  '"',
+  '\\',
+  '<',
+  '>',
+  '[',
+  ']',
+  ':',
+  ' ',
+  '-',
+  '%',
+  '?',
+  '/',
+  '#',
+  ',',
+  ';',
+  '\r',
+  '\n',
+  '\r\n',
+  '\0',
+  '\t',
+  '\x7f',
+  '\x85',
+  '\u00a0',
+  '\u200b',
+  '\u2028',
+  '\ufeff',
+  '\uff0f',
+  '\uff0e',
+  '\u3002',
+  'mailto:',
+  'xn--',
+  'IPv6:',
+  'a',
+  'Z',
+  '0',
+  'é',
+  'ß',
+  'İ',
+  '日本',
+  '😀',
+  'ｅ',
 );
 const unit = fc.oneof(
   { weight: 4, arbitrary: fc.string({ unit: 'grapheme-ascii', minLength: 1, maxLength: 1 }) },
@@ -41,7 +81,12 @@ const anyString = fc.oneof(
 );
 /** Very long strings, shaped like addresses so they get past the first checks. */
 const longString = fc
-  .tuple(fc.string({ unit, maxLength: 40 }), fc.integer({ min: 60, max: 5000 }), fc.constantFrom('a', 'é', '😀', '.', '"', 'a.'), fc.string({ unit, maxLength: 40 }))
+  .tuple(
+    fc.string({ unit, maxLength: 40 }),
+    fc.integer({ min: 60, max: 5000 }),
+    fc.constantFrom('a', 'é', '😀', '.', '"', 'a.'),
+    fc.string({ unit, maxLength: 40 }),
+  )
   .map(([head, n, filler, tail]) => `${head}${filler.repeat(n)}@${tail}${'b.'.repeat(n % 200)}com`);
 
 const ATEXT = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+/=?^_`{|}~-";
@@ -74,14 +119,12 @@ const validAddress = fc
 
 /** Valid addresses with a few arbitrary characters inserted, and Unicode ones: many are still ok. */
 const nearlyValid = fc.oneof(
-  fc
-    .tuple(validAddress, fc.array(fc.tuple(fc.nat(), unit), { minLength: 1, maxLength: 3 }))
-    .map(([[local, dom], edits]) =>
-      edits.reduce((s, [at, c]) => {
-        const i = at % (s.length + 1);
-        return s.slice(0, i) + c + s.slice(i);
-      }, `${local}@${dom}`),
-    ),
+  fc.tuple(validAddress, fc.array(fc.tuple(fc.nat(), unit), { minLength: 1, maxLength: 3 })).map(([[local, dom], edits]) =>
+    edits.reduce((s, [at, c]) => {
+      const i = at % (s.length + 1);
+      return s.slice(0, i) + c + s.slice(i);
+    }, `${local}@${dom}`),
+  ),
   fc
     .tuple(
       fc.string({ unit: 'grapheme', minLength: 1, maxLength: 12 }),
@@ -216,12 +259,17 @@ describe('checkSyntax on generated valid addresses', () => {
 
   it('dedupKey does not change with the case of the local part or of the domain', () => {
     fc.assert(
-      fc.property(validAddress, fc.array(fc.boolean(), { minLength: 1 }), fc.array(fc.boolean(), { minLength: 1 }), ([local, dom], m1, m2) => {
-        const key = dedupKey(`${local}@${dom}`);
-        expect(dedupKey(`${recase(local, m1)}@${recase(dom, m2)}`)).toBe(key);
-        expect(dedupKey(`${local.toUpperCase()}@${dom}`)).toBe(key);
-        expect(key).toBe(`${local.toLowerCase()}@${dom.toLowerCase()}`);
-      }),
+      fc.property(
+        validAddress,
+        fc.array(fc.boolean(), { minLength: 1 }),
+        fc.array(fc.boolean(), { minLength: 1 }),
+        ([local, dom], m1, m2) => {
+          const key = dedupKey(`${local}@${dom}`);
+          expect(dedupKey(`${recase(local, m1)}@${recase(dom, m2)}`)).toBe(key);
+          expect(dedupKey(`${local.toUpperCase()}@${dom}`)).toBe(key);
+          expect(key).toBe(`${local.toLowerCase()}@${dom.toLowerCase()}`);
+        },
+      ),
       run,
     );
   });
@@ -253,10 +301,15 @@ describe('checkSyntax: CR, LF and NUL never pass', () => {
 
   it('inside an arbitrary string (not at its ends, which trimming removes)', () => {
     fc.assert(
-      fc.property(fc.string({ unit, minLength: 1, maxLength: 40 }), breaker, fc.string({ unit, minLength: 1, maxLength: 40 }), (a, b, c) => {
-        fc.pre(a.trim() !== '' && c.trim() !== '');
-        for (const r of checkBoth(`${a}${b}${c}`)) expect(r.ok).toBe(false);
-      }),
+      fc.property(
+        fc.string({ unit, minLength: 1, maxLength: 40 }),
+        breaker,
+        fc.string({ unit, minLength: 1, maxLength: 40 }),
+        (a, b, c) => {
+          fc.pre(a.trim() !== '' && c.trim() !== '');
+          for (const r of checkBoth(`${a}${b}${c}`)) expect(r.ok).toBe(false);
+        },
+      ),
       run,
     );
   });
@@ -297,9 +350,14 @@ describe('checkSyntax: CR, LF and NUL never pass', () => {
 
   it('a control character in the display name fails the whole input', () => {
     fc.assert(
-      fc.property(validAddress, breaker, fc.string({ unit: charOf(LETTERS), minLength: 1, maxLength: 10 }), ([local, dom], b, name) => {
-        expect(checkSyntax(`${name}${b}${name} <${local}@${dom}>`).ok).toBe(false);
-      }),
+      fc.property(
+        validAddress,
+        breaker,
+        fc.string({ unit: charOf(LETTERS), minLength: 1, maxLength: 10 }),
+        ([local, dom], b, name) => {
+          expect(checkSyntax(`${name}${b}${name} <${local}@${dom}>`).ok).toBe(false);
+        },
+      ),
       run,
     );
   });

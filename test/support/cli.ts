@@ -38,7 +38,11 @@ export function runCli(
       clearTimeout(timer);
       // Killed by a signal: report it as a shell would (128 + n), and say which in stderr.
       if (code === null) {
-        resolve({ code: 128 + (signal ? (osConstants.signals[signal] ?? 0) : 0), stdout, stderr: `${stderr}[killed by ${signal}]` });
+        resolve({
+          code: 128 + (signal ? (osConstants.signals[signal] ?? 0) : 0),
+          stdout,
+          stderr: `${stderr}[killed by ${signal}]`,
+        });
       } else {
         resolve({ code, stdout, stderr });
       }

@@ -149,7 +149,17 @@ const HUGE_LINE_BYTES = 1024 * 1024;
 const HUGE_LINE_CHUNKS = 16;
 const HUGE_LINE_INTERVAL_MS = 60;
 
-const emptyCounters = (): HostCounters => ({ connections: 0, rcpts: [], mailFrom: [], data: 0, quits: 0, bytes: '', sessions: [], remoteAddresses: [], mostCommandsAtOnce: 0 });
+const emptyCounters = (): HostCounters => ({
+  connections: 0,
+  rcpts: [],
+  mailFrom: [],
+  data: 0,
+  quits: 0,
+  bytes: '',
+  sessions: [],
+  remoteAddresses: [],
+  mostCommandsAtOnce: 0,
+});
 
 /** Timers that close() can clear, so nothing of the network outlives it. */
 class Timers {
@@ -311,7 +321,9 @@ function smtpServerFor(host: HostRuntime, recorders: Map<string, (chunk: Buffer 
 }
 
 /** Bytes no SMTP greeting contains: NUL, DEL, high bytes, an ESC sequence. */
-const GARBAGE = Buffer.from([0x00, 0xff, 0xfe, 0x1b, 0x5b, 0x32, 0x4a, 0x80, 0x7f, 0x00, 0x9b, 0xc3, 0x28, 0x16, 0x03, 0x01, 0x0d, 0x0a]);
+const GARBAGE = Buffer.from([
+  0x00, 0xff, 0xfe, 0x1b, 0x5b, 0x32, 0x4a, 0x80, 0x7f, 0x00, 0x9b, 0xc3, 0x28, 0x16, 0x03, 0x01, 0x0d, 0x0a,
+]);
 
 /** The scripted responder of the hostile hosts: one reply per command line. */
 function serveScripted(socket: net.Socket, host: HostRuntime, sessionId: string): void {

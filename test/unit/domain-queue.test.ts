@@ -104,7 +104,10 @@ describe('DomainQueue', () => {
     expect(server.sessions).toHaveLength(1);
     clock.advance(1);
     const answer = await pending;
-    expect(server.sessions).toEqual([[PROBE, 'a@a.example'], [PROBE, 'a@a.example']]);
+    expect(server.sessions).toEqual([
+      [PROBE, 'a@a.example'],
+      [PROBE, 'a@a.example'],
+    ]);
     expect(answer.mailbox.outcome).toBe('accepted');
     expect(answer.catchAll?.isCatchAll).toBe(false);
   });
@@ -133,7 +136,14 @@ describe('DomainQueue', () => {
 
   it('when stopped, answers waiting retries with their last answer and unasked addresses as unasked', async () => {
     const server = scripted({ [PROBE]: ['no_mailbox'], 'a@a.example': ['greylisted'] });
-    const queue = new DomainQueue(hosts, PROBE, server.ask, unlimited, { ...options, sessions: 1, recipientsPerSession: 2 }, manualClock());
+    const queue = new DomainQueue(
+      hosts,
+      PROBE,
+      server.ask,
+      unlimited,
+      { ...options, sessions: 1, recipientsPerSession: 2 },
+      manualClock(),
+    );
     const retried = queue.check('a@a.example');
     await tick();
     await tick();
@@ -157,7 +167,14 @@ describe('DomainQueue', () => {
   it('reports a catch-all verdict its probe decided, to be kept', async () => {
     const decided: unknown[] = [];
     const server = scripted({ [PROBE]: ['no_mailbox'] });
-    const queue = new DomainQueue(hosts, PROBE, server.ask, unlimited, { ...options, onCatchAll: (r) => decided.push(r) }, manualClock());
+    const queue = new DomainQueue(
+      hosts,
+      PROBE,
+      server.ask,
+      unlimited,
+      { ...options, onCatchAll: (r) => decided.push(r) },
+      manualClock(),
+    );
     await queue.check('a@a.example');
     expect(decided).toEqual([{ isCatchAll: false, confidence: 'high', reply: 'no_mailbox' }]);
   });

@@ -26,7 +26,10 @@ function sharedHostNetwork() {
 describe('createVerifier', () => {
   it('caps sessions per mail host across all the domains it serves', async () => {
     const { network, most } = sharedHostNetwork();
-    const verifier = createVerifier(resolveOptions({ perHostConcurrency: 1, perDomainConcurrency: 2, recipientsPerSession: 1 }), network);
+    const verifier = createVerifier(
+      resolveOptions({ perHostConcurrency: 1, perDomainConcurrency: 2, recipientsPerSession: 1 }),
+      network,
+    );
     const addresses = ['a', 'b', 'c'].flatMap((d) => [`x@${d}.example`, `y@${d}.example`]);
     const verdicts = await Promise.all(addresses.map((a) => verifier.verify(a)));
     expect(verdicts.every((v) => v.result === 'invalid')).toBe(true);
@@ -52,7 +55,9 @@ describe('verifyRows', () => {
       },
       close: () => undefined,
     };
-    const rows = ['a@x.example', 'b@x.example', 'A@x.example', 'c@x.example', 'd@x.example', 'a@x.example'].map((address, index) => ({ index, address }));
+    const rows = ['a@x.example', 'b@x.example', 'A@x.example', 'c@x.example', 'd@x.example', 'a@x.example'].map(
+      (address, index) => ({ index, address }),
+    );
     const out = [];
     for await (const item of verifyRows(rows, verifier, { window: 1, recent: 2 })) out.push(item);
     expect(out.map((o) => o.result.duplicate)).toEqual([false, false, true, false, false, true]);

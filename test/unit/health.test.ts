@@ -2,10 +2,14 @@ import { describe, expect, it } from 'vitest';
 import { createHealthMonitor } from '../../src/core/health.js';
 import type { VerificationResult } from '../../src/core/types.js';
 
-const result = (email: string, fields: Partial<VerificationResult>) => ({ email, result: 'unknown', reason: '', smtp_response: '', ...fields }) as VerificationResult;
+const result = (email: string, fields: Partial<VerificationResult>) =>
+  ({ email, result: 'unknown', reason: '', smtp_response: '', ...fields }) as VerificationResult;
 const unreachable = (email: string) => result(email, { reason: 'No mail server answered: mx.x: no reply within 30000 ms' });
 const blocked = (email: string) =>
-  result(email, { smtp_response: '554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org', reason: 'Refused by policy' });
+  result(email, {
+    smtp_response: '554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org',
+    reason: 'Refused by policy',
+  });
 const answered = (email: string) => result(email, { result: 'valid', smtp_response: '250 2.1.5 OK' });
 
 describe('health monitor', () => {

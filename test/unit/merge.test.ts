@@ -63,19 +63,29 @@ async function shardRun(
 const lines = async (path: string) => (await readFile(path, 'utf8')).split('\n').filter(Boolean);
 
 describe('merge', () => {
-  it('joins the shards\' split CSVs, header once, and adds up their summaries', async () => {
+  it("joins the shards' split CSVs, header once, and adds up their summaries", async () => {
     const header = ['name', 'email'];
-    await shardRun(join(root, 's1'), header, [
-      [['Ann', 'ann@a.example'], 'valid'],
-      [['Ann again', 'ANN@a.example'], 'valid', true],
-      [['Info', 'info@a.example'], 'valid_role_based'],
-      [['Bob', 'bob@a.example'], 'invalid'],
-    ], { elapsedMs: 4000 });
-    await shardRun(join(root, 's2'), header, [
-      [['Cy, "the" dev\nsecond line', 'cy@b.example'], 'valid'],
-      [['Dee', 'dee@b.example'], 'unknown'],
-      [['Eve', 'eve@b.example'], 'risky'],
-    ], { elapsedMs: 6000 });
+    await shardRun(
+      join(root, 's1'),
+      header,
+      [
+        [['Ann', 'ann@a.example'], 'valid'],
+        [['Ann again', 'ANN@a.example'], 'valid', true],
+        [['Info', 'info@a.example'], 'valid_role_based'],
+        [['Bob', 'bob@a.example'], 'invalid'],
+      ],
+      { elapsedMs: 4000 },
+    );
+    await shardRun(
+      join(root, 's2'),
+      header,
+      [
+        [['Cy, "the" dev\nsecond line', 'cy@b.example'], 'valid'],
+        [['Dee', 'dee@b.example'], 'unknown'],
+        [['Eve', 'eve@b.example'], 'risky'],
+      ],
+      { elapsedMs: 6000 },
+    );
 
     const out = join(root, 'merged');
     const merged = await mergeOutputs([join(root, 's1'), join(root, 's2')], { outDir: out });
@@ -84,19 +94,32 @@ describe('merge', () => {
     expect(merged.paths.valid).toBe(join(out, 'list.valid.csv'));
     // Byte for byte: the header once, then shard 1's rows, then shard 2's.
     const [valid, one, two] = await Promise.all(
-      [merged.paths.valid!, join(root, 's1', 'list.valid.csv'), join(root, 's2', 'list.valid.csv')].map((p) => readFile(p, 'utf8')),
+      [merged.paths.valid!, join(root, 's1', 'list.valid.csv'), join(root, 's2', 'list.valid.csv')].map((p) =>
+        readFile(p, 'utf8'),
+      ),
     );
     const headerLine = one!.slice(0, one!.indexOf('\n') + 1);
     expect(valid).toBe(headerLine + one!.slice(headerLine.length) + two!.slice(headerLine.length));
     expect(valid).toContain('"Cy, ""the"" dev\nsecond line",cy@b.example');
-    expect((parse(valid!, { columns: true }) as { email: string }[]).map((r) => r.email)).toEqual(['ann@a.example', 'ANN@a.example', 'info@a.example', 'cy@b.example']);
+    expect((parse(valid!, { columns: true }) as { email: string }[]).map((r) => r.email)).toEqual([
+      'ann@a.example',
+      'ANN@a.example',
+      'info@a.example',
+      'cy@b.example',
+    ]);
     expect(await lines(merged.paths.unknown!)).toHaveLength(2);
     // No temporary files left behind.
     expect((await readdir(out)).sort()).toEqual(['list.invalid.csv', 'list.risky.csv', 'list.unknown.csv', 'list.valid.csv']);
 
     expect(merged.summary).toMatchObject({ total: 7, unique: 6, duplicates: 1, elapsed_ms: 6000, addresses_per_second: 1 });
     expect(merged.summary.counts).toEqual({ valid: 3, valid_role_based: 1, risky: 1, invalid: 1, unknown: 1 });
-    expect(merged.summary.credits).toMatchObject({ credit_price: 0.001, credits_charged: 2, pay_per_valid_cost: 0.002, pay_per_address_cost: 0.007, dedup_saved: 0.001 });
+    expect(merged.summary.credits).toMatchObject({
+      credit_price: 0.001,
+      credits_charged: 2,
+      pay_per_valid_cost: 0.002,
+      pay_per_address_cost: 0.007,
+      dedup_saved: 0.001,
+    });
     expect(merged.summaryFiles).toEqual([join(root, 's1', 'summary.json'), join(root, 's2', 'summary.json')]);
     expect(merged.sources).toHaveLength(8);
   });
@@ -104,7 +127,10 @@ describe('merge', () => {
   it('merges split CSVs named one by one, keeping verify_-prefixed result columns', async () => {
     const header = ['email', 'result'];
     await shardRun(join(root, 's1'), header, [[['a@a.example', 'old'], 'valid']]);
-    await shardRun(join(root, 's2'), header, [[['b@b.example', 'old'], 'valid'], [['c@b.example', 'old'], 'invalid']]);
+    await shardRun(join(root, 's2'), header, [
+      [['b@b.example', 'old'], 'valid'],
+      [['c@b.example', 'old'], 'invalid'],
+    ]);
 
     const merged = await mergeOutputs([join(root, 's1', 'list.valid.csv'), join(root, 's2', 'list.valid.csv')], {
       outDir: join(root, 'out'),
@@ -127,20 +153,24 @@ describe('merge', () => {
     const out = join(root, 'out');
     const merging = mergeOutputs([join(root, 's1'), join(root, 's2')], { outDir: out });
     await expect(merging).rejects.toThrow(InputError);
-    await expect(merging).rejects.toThrow(/its columns differ from those of .*s1.list\.valid\.csv; merge only shards of one list/);
+    await expect(merging).rejects.toThrow(
+      /its columns differ from those of .*s1.list\.valid\.csv; merge only shards of one list/,
+    );
     await expect(readdir(out)).rejects.toThrow();
   });
 
   it('refuses files that are not email-verify output, and incomplete shards', async () => {
     await mkdir(join(root, 'other'));
     await writeFile(join(root, 'other', 'x.valid.csv'), 'email,result\na@b.example,valid\n');
-    await expect(mergeOutputs([join(root, 'other', 'x.valid.csv')], { outDir: root })).rejects.toThrow(/does not end with email-verify's result columns/);
+    await expect(mergeOutputs([join(root, 'other', 'x.valid.csv')], { outDir: root })).rejects.toThrow(
+      /does not end with email-verify's result columns/,
+    );
     await expect(mergeOutputs([join(root, 'other')], { outDir: root })).rejects.toThrow(/x\.risky\.csv is missing/);
     await expect(mergeOutputs([join(root, 'nowhere')], { outDir: root })).rejects.toThrow(/no such file or folder/);
     await expect(mergeOutputs([root], { outDir: root })).rejects.toThrow(/holds no split CSVs/);
   });
 
-  it('uses the shards\' credit price, and asks for one when they disagree', async () => {
+  it("uses the shards' credit price, and asks for one when they disagree", async () => {
     await shardRun(join(root, 's1'), ['email'], [[['a@a.example'], 'valid']], { creditPrice: 0.002 });
     await shardRun(join(root, 's2'), ['email'], [[['b@b.example'], 'valid']], { creditPrice: 0.002 });
     const same = await mergeOutputs([join(root, 's1'), join(root, 's2')], { outDir: join(root, 'out') });
@@ -153,7 +183,10 @@ describe('merge', () => {
   });
 
   it('streams large shards', async () => {
-    const rows = Array.from({ length: 20_000 }, (_, i) => [[`user${i}@big.example`], i % 2 ? 'valid' : 'invalid'] as [string[], ResultCategory]);
+    const rows = Array.from(
+      { length: 20_000 },
+      (_, i) => [[`user${i}@big.example`], i % 2 ? 'valid' : 'invalid'] as [string[], ResultCategory],
+    );
     await shardRun(join(root, 's1'), ['email'], rows);
     await shardRun(join(root, 's2'), ['email'], rows.slice(0, 10));
     const merged = await mergeOutputs([join(root, 's1'), join(root, 's2')], { outDir: join(root, 'out') });

@@ -26,7 +26,7 @@ describe('ReplyParser', () => {
   it('waits for the last line of a multi-line reply and strips the repeated enhanced code (Gmail)', () => {
     const parser = new ReplyParser();
     const lines = [
-      "550-5.1.1 The email account that you tried to reach does not exist. Please try",
+      '550-5.1.1 The email account that you tried to reach does not exist. Please try',
       "550-5.1.1 double-checking the recipient's email address for typos or",
       '550-5.1.1 unnecessary spaces. For more information, go to',
       '550 5.1.1  https://support.google.com/mail/?p=NoSuchUser 41be03b00d2f7-cc4c687ec03si136868a12.335 - gsmtp',
@@ -170,25 +170,55 @@ const RCPT_TABLE: Array<[string | string[], RcptOutcome, string]> = [
     'Gmail multi-line (AfterShip capture)',
   ],
   [
-    ['550-5.2.1 The email account that you tried to reach is disabled. Learn more at', '550 5.2.1  https://support.google.com/mail/?p=DisabledUser a1si123 - gsmtp'],
+    [
+      '550-5.2.1 The email account that you tried to reach is disabled. Learn more at',
+      '550 5.2.1  https://support.google.com/mail/?p=DisabledUser a1si123 - gsmtp',
+    ],
     'disabled',
     'Gmail disabled user',
   ],
   ['550 5.2.1 The email account that you tried to reach is inactive.', 'disabled', 'Gmail (sisimai)'],
   [
-    ['552-5.2.2 The email account that you tried to reach is over quota. Please direct', '552 5.2.2 the recipient to https://support.google.com/mail/?p=OverQuotaPerm a1si123 - gsmtp'],
+    [
+      '552-5.2.2 The email account that you tried to reach is over quota. Please direct',
+      '552 5.2.2 the recipient to https://support.google.com/mail/?p=OverQuotaPerm a1si123 - gsmtp',
+    ],
     'mailbox_full',
     'Gmail OverQuotaPerm',
   ],
-  ['452 4.2.2 The recipient\'s inbox is out of storage space.', 'mailbox_full', 'Gmail OverQuotaTemp (sisimai)'],
-  ['450 4.2.1 The user you are trying to contact is receiving mail too quickly. Please resend your message at a later time.', 'temporary', 'Gmail rate limit (sisimai)'],
-  ['550 5.2.1 The user you are trying to contact is receiving mail at a rate that prevents additional messages from being delivered.', 'policy', 'Gmail ReceivingRatePerm: 5.2.1 but not disabled (sisimai)'],
+  ["452 4.2.2 The recipient's inbox is out of storage space.", 'mailbox_full', 'Gmail OverQuotaTemp (sisimai)'],
+  [
+    '450 4.2.1 The user you are trying to contact is receiving mail too quickly. Please resend your message at a later time.',
+    'temporary',
+    'Gmail rate limit (sisimai)',
+  ],
+  [
+    '550 5.2.1 The user you are trying to contact is receiving mail at a rate that prevents additional messages from being delivered.',
+    'policy',
+    'Gmail ReceivingRatePerm: 5.2.1 but not disabled (sisimai)',
+  ],
   ['452 4.5.3 Your message has too many recipients.', 'too_many_recipients', 'Gmail (sisimai)'],
-  ['452 4.5.3 Domain policy size per transaction exceeded, please try this recipient in a separate transaction.', 'too_many_recipients', 'Google Workspace (sisimai)'],
-  ['550 5.7.1 [192.0.2.1] Our system has detected an unusual rate of unsolicited mail originating from your IP address.', 'policy', 'Gmail (sisimai)'],
-  ['550 5.7.1 The user or domain that you are sending to (or from) has a policy that prohibited the mail that you sent.', 'policy', 'Google Workspace (sisimai)'],
+  [
+    '452 4.5.3 Domain policy size per transaction exceeded, please try this recipient in a separate transaction.',
+    'too_many_recipients',
+    'Google Workspace (sisimai)',
+  ],
+  [
+    '550 5.7.1 [192.0.2.1] Our system has detected an unusual rate of unsolicited mail originating from your IP address.',
+    'policy',
+    'Gmail (sisimai)',
+  ],
+  [
+    '550 5.7.1 The user or domain that you are sending to (or from) has a policy that prohibited the mail that you sent.',
+    'policy',
+    'Google Workspace (sisimai)',
+  ],
   ['421 4.7.0 Try again later, closing connection.', 'temporary', 'Gmail (sisimai)'],
-  ["553 5.1.2 We weren't able to find the recipient domain. Please check for any spelling errors.", 'rejected_other', 'Gmail as a relay (sisimai): about the domain, not a mailbox'],
+  [
+    "553 5.1.2 We weren't able to find the recipient domain. Please check for any spelling errors.",
+    'rejected_other',
+    'Gmail as a relay (sisimai): about the domain, not a mailbox',
+  ],
 
   // Microsoft: Outlook.com / Exchange Online / Exchange Server
   [
@@ -196,11 +226,19 @@ const RCPT_TABLE: Array<[string | string[], RcptOutcome, string]> = [
     'no_mailbox',
     'Outlook.com (AfterShip capture)',
   ],
-  ['550 5.4.1 Recipient address rejected: Access denied. AS(201806281) [DM6NAM12FT034.eop-nam12.prod.protection.outlook.com]', 'no_mailbox', 'Exchange Online directory-based edge blocking'],
+  [
+    '550 5.4.1 Recipient address rejected: Access denied. AS(201806281) [DM6NAM12FT034.eop-nam12.prod.protection.outlook.com]',
+    'no_mailbox',
+    'Exchange Online directory-based edge blocking',
+  ],
   ['550 5.7.504 Recipient address rejected: Access denied', 'no_mailbox', 'Exchange Online NDR reference: recipient not valid'],
   ['550 5.1.10 RESOLVER.ADR.RecipientNotFound; Recipient not found by SMTP address lookup', 'no_mailbox', 'Exchange Online'],
   ['550 5.1.1 User unknown', 'no_mailbox', 'Exchange Server'],
-  ['452 4.5.3 Recipients belong to multiple regions ATTR38 [AMS1EPF0000008F.eurprd05.prod.outlook.com]', 'too_many_recipients', 'Exchange Online (AfterShip capture)'],
+  [
+    '452 4.5.3 Recipients belong to multiple regions ATTR38 [AMS1EPF0000008F.eurprd05.prod.outlook.com]',
+    'too_many_recipients',
+    'Exchange Online (AfterShip capture)',
+  ],
   [
     "550 5.7.1 Unfortunately, messages from [192.0.2.1] weren't sent. Please contact your Internet service provider since part of their network is on our block list (S3150).",
     'policy',
@@ -211,35 +249,91 @@ const RCPT_TABLE: Array<[string | string[], RcptOutcome, string]> = [
   ['451 4.7.500 Server busy. Please try again later from [192.0.2.1]. (AS761)', 'temporary', 'Exchange Online (sisimai)'],
 
   // Yahoo / AOL
-  ["554 delivery error: dd This user doesn't have a yahoo.com account (x@yahoo.com) [0] - mta1234.mail.bf1.yahoo.com", 'no_mailbox', 'Yahoo'],
-  ['554 delivery error: dd Sorry your message to x@yahoo.com cannot be delivered. This account has been disabled or discontinued [#102]. - mta1234.mail.ne1.yahoo.com', 'disabled', 'Yahoo (Reacher)'],
-  ['554 delivery error: dd x@yahoo.com is no longer valid. [-20] - mta1234.mail.ne1.yahoo.com', 'disabled', 'Yahoo (sisimai: suspend)'],
+  [
+    "554 delivery error: dd This user doesn't have a yahoo.com account (x@yahoo.com) [0] - mta1234.mail.bf1.yahoo.com",
+    'no_mailbox',
+    'Yahoo',
+  ],
+  [
+    '554 delivery error: dd Sorry your message to x@yahoo.com cannot be delivered. This account has been disabled or discontinued [#102]. - mta1234.mail.ne1.yahoo.com',
+    'disabled',
+    'Yahoo (Reacher)',
+  ],
+  [
+    '554 delivery error: dd x@yahoo.com is no longer valid. [-20] - mta1234.mail.ne1.yahoo.com',
+    'disabled',
+    'Yahoo (sisimai: suspend)',
+  ],
   ['554 30 Sorry, your message to x@aol.jp cannot be delivered. This mailbox is disabled (554.30)', 'disabled', 'AOL (sisimai)'],
   ['552 1 Requested mail action aborted, mailbox not found', 'no_mailbox', 'Yahoo (sisimai)'],
-  ["553 5.7.1 [BL21] Connections will not be accepted from 192.0.2.1, because the ip is in Spamhaus's list; see http://postmaster.yahoo.com/550-bl23.html", 'policy', 'Yahoo'],
-  ['553 5.7.2 [TSS09] All messages from 192.0.2.1 will be permanently deferred; Retrying will NOT succeed. See https://postmaster.yahooinc.com/error-codes', 'policy', 'Yahoo (sisimai)'],
-  ['421 4.7.0 [TSS04] Messages from 192.0.2.1 temporarily deferred due to unexpected volume or user complaints - 4.16.55.1; see https://postmaster.yahooinc.com/error-codes', 'temporary', 'Yahoo (sisimai)'],
+  [
+    "553 5.7.1 [BL21] Connections will not be accepted from 192.0.2.1, because the ip is in Spamhaus's list; see http://postmaster.yahoo.com/550-bl23.html",
+    'policy',
+    'Yahoo',
+  ],
+  [
+    '553 5.7.2 [TSS09] All messages from 192.0.2.1 will be permanently deferred; Retrying will NOT succeed. See https://postmaster.yahooinc.com/error-codes',
+    'policy',
+    'Yahoo (sisimai)',
+  ],
+  [
+    '421 4.7.0 [TSS04] Messages from 192.0.2.1 temporarily deferred due to unexpected volume or user complaints - 4.16.55.1; see https://postmaster.yahooinc.com/error-codes',
+    'temporary',
+    'Yahoo (sisimai)',
+  ],
 
   // Apple iCloud
   ['550 5.1.1 <x@icloud.com>: inactive email address', 'no_mailbox', 'iCloud (sisimai): 5.1.1 decides over "inactive"'],
   ['550 5.1.1 unknown or illegal alias: x@icloud.com', 'no_mailbox', 'iCloud (sisimai)'],
   ['550 5.1.6 recipient no longer on server: x@icloud.com', 'no_mailbox', 'iCloud (sisimai): moved'],
   ['552 5.2.2 <x@icloud.com>: user is over quota', 'mailbox_full', 'iCloud (sisimai)'],
-  ['550 5.7.0 Blocked - see https://support.proofpoint.com/dnsbl-lookup.cgi?ip=192.0.2.1', 'policy', 'iCloud via Proofpoint (sisimai)'],
-  ['554 5.7.1 [CS01] Message rejected due to local policy. Please visit https://support.apple.com/en-us/HT204137', 'policy', 'iCloud (sisimai)'],
-  ['421 4.7.1 Messages to x@icloud.com deferred due to excessive volume. Try again later - https://support.apple.com/en-us/HT204137', 'temporary', 'iCloud (sisimai)'],
+  [
+    '550 5.7.0 Blocked - see https://support.proofpoint.com/dnsbl-lookup.cgi?ip=192.0.2.1',
+    'policy',
+    'iCloud via Proofpoint (sisimai)',
+  ],
+  [
+    '554 5.7.1 [CS01] Message rejected due to local policy. Please visit https://support.apple.com/en-us/HT204137',
+    'policy',
+    'iCloud (sisimai)',
+  ],
+  [
+    '421 4.7.1 Messages to x@icloud.com deferred due to excessive volume. Try again later - https://support.apple.com/en-us/HT204137',
+    'temporary',
+    'iCloud (sisimai)',
+  ],
 
   // Postfix
   ['550 5.1.1 <x@example.com>: Recipient address rejected: User unknown in virtual mailbox table', 'no_mailbox', 'Postfix'],
   ['550 5.1.1 <x@example.com>: Recipient address rejected: User unknown in local recipient table', 'no_mailbox', 'Postfix'],
-  ['450 4.1.1 <x@example.com>: Recipient address rejected: unverified address: Address verification in progress', 'temporary', 'Postfix reject_unverified_recipient'],
-  ['450 4.2.0 <x@example.com>: Recipient address rejected: Greylisted, see http://postgrey.schweikert.ch/help/example.com.html', 'greylisted', 'Postfix + postgrey'],
+  [
+    '450 4.1.1 <x@example.com>: Recipient address rejected: unverified address: Address verification in progress',
+    'temporary',
+    'Postfix reject_unverified_recipient',
+  ],
+  [
+    '450 4.2.0 <x@example.com>: Recipient address rejected: Greylisted, see http://postgrey.schweikert.ch/help/example.com.html',
+    'greylisted',
+    'Postfix + postgrey',
+  ],
   ['554 5.7.1 <x@example.com>: Relay access denied', 'policy', 'Postfix'],
   ['450 4.7.1 Client host rejected: cannot find your hostname, [192.0.2.1]', 'policy', 'Postfix reject_unknown_client_hostname'],
-  ['554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org; https://www.spamhaus.org/query/ip/192.0.2.1', 'policy', 'Postfix + Spamhaus'],
+  [
+    '554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org; https://www.spamhaus.org/query/ip/192.0.2.1',
+    'policy',
+    'Postfix + Spamhaus',
+  ],
   ['452 4.5.3 Error: too many recipients', 'too_many_recipients', 'Postfix smtpd_recipient_limit'],
-  ['450 4.1.8 <bounce@sender.example>: Sender address rejected: Domain not found', 'policy', 'Postfix checks the sender at RCPT time'],
-  ['550 5.1.0 <bounce@sender.example>: Sender address rejected: User unknown in virtual mailbox table', 'policy', 'Postfix: 5.1.0 about our sender, not the recipient'],
+  [
+    '450 4.1.8 <bounce@sender.example>: Sender address rejected: Domain not found',
+    'policy',
+    'Postfix checks the sender at RCPT time',
+  ],
+  [
+    '550 5.1.0 <bounce@sender.example>: Sender address rejected: User unknown in virtual mailbox table',
+    'policy',
+    'Postfix: 5.1.0 about our sender, not the recipient',
+  ],
   ['452 4.3.1 Insufficient system storage', 'temporary', 'Postfix queue full'],
   ['503 5.5.1 Error: need MAIL command', 'rejected_other', 'Postfix'],
   ['501 5.1.3 Bad recipient address syntax', 'rejected_other', 'Postfix'],
@@ -249,7 +343,11 @@ const RCPT_TABLE: Array<[string | string[], RcptOutcome, string]> = [
   ['451 Temporary local problem - please try later', 'temporary', 'Exim'],
   ['550 No Such User Here', 'no_mailbox', 'Exim / cPanel'],
   [['550-Callout verification failed:', '550 550 No Such User Here'], 'no_mailbox', 'Exim recipient callout (Reacher)'],
-  [['550-Verification failed for <tripwire@myhost>', '550-Unrouteable address', '550 Sender verify failed'], 'policy', 'Exim sender callout: the unrouteable address is ours'],
+  [
+    ['550-Verification failed for <tripwire@myhost>', '550-Unrouteable address', '550 Sender verify failed'],
+    'policy',
+    'Exim sender callout: the unrouteable address is ours',
+  ],
   ['550 relay not permitted', 'policy', 'Exim'],
 
   // qmail, sendmail, greylisting daemons
@@ -258,7 +356,11 @@ const RCPT_TABLE: Array<[string | string[], RcptOutcome, string]> = [
   ['550 5.1.1 <x@example.com>... User unknown', 'no_mailbox', 'sendmail'],
   ['550 5.7.1 <x@example.com>... Relaying denied. Proper authentication required.', 'policy', 'sendmail'],
   ['451 4.7.1 Greylisting in action, please come back in 00:05:00', 'greylisted', 'milter-greylist'],
-  ['451 192.0.2.1 is not yet authorized to deliver mail from <a@sender.example> to <x@example.com>. Please try later.', 'greylisted', 'Exim + greylistd (Debian ACL)'],
+  [
+    '451 192.0.2.1 is not yet authorized to deliver mail from <a@sender.example> to <x@example.com>. Please try later.',
+    'greylisted',
+    'Exim + greylistd (Debian ACL)',
+  ],
 
   // Zoho
   ['550 5.1.1 User does not exist - <x@zoho.com>', 'no_mailbox', 'Zoho (AfterShip capture)'],
@@ -271,7 +373,11 @@ const RCPT_TABLE: Array<[string | string[], RcptOutcome, string]> = [
   ['550 5.7.1 No such user!', 'no_mailbox', 'Yandex: unknown user under a policy code'],
   ['550 5.7.1 Policy rejection on the target address', 'policy', 'Yandex'],
   ['552 5.2.2 Mailbox size limit exceeded', 'mailbox_full', 'Yandex'],
-  ['550 Message was not accepted -- invalid mailbox. Local mailbox x@mail.ru is unavailable: user not found', 'no_mailbox', 'Mail.ru'],
+  [
+    '550 Message was not accepted -- invalid mailbox. Local mailbox x@mail.ru is unavailable: user not found',
+    'no_mailbox',
+    'Mail.ru',
+  ],
   [
     '550 Message was not accepted -- invalid mailbox. Local mailbox x@mail.ru is unavailable: message sending for this account is disabled: http://help.mail.ru/mail-help/postmaster/error',
     'disabled',
@@ -294,18 +400,38 @@ const RCPT_TABLE: Array<[string | string[], RcptOutcome, string]> = [
   // Filtering gateways and other providers
   ['554 Blocked - see https://ipcheck.proofpoint.com/?ip=192.0.2.1', 'policy', 'Proofpoint'],
   ['550 5.7.0 Mail from 192.0.2.1 refused by Proofpoint Reputation Services.', 'policy', 'Proofpoint (Reacher)'],
-  ['554 Service unavailable; Client host [192.0.2.1] blocked using Barracuda Reputation; http://www.barracudanetworks.com/reputation/?r=1&ip=192.0.2.1', 'policy', 'Barracuda'],
+  [
+    '554 Service unavailable; Client host [192.0.2.1] blocked using Barracuda Reputation; http://www.barracudanetworks.com/reputation/?r=1&ip=192.0.2.1',
+    'policy',
+    'Barracuda',
+  ],
   ['550 Invalid Recipient - https://community.mimecast.com/docs/DOC-1369#550', 'no_mailbox', 'Mimecast'],
   ['550 Administrative prohibition - envelope blocked', 'policy', 'Mimecast'],
-  ['451 Internal resources are temporarily unavailable - https://community.mimecast.com/docs/DOC-1369#451', 'greylisted', 'Mimecast greylisting'],
+  [
+    '451 Internal resources are temporarily unavailable - https://community.mimecast.com/docs/DOC-1369#451',
+    'greylisted',
+    'Mimecast greylisting',
+  ],
   ['452 Too many recipients', 'too_many_recipients', 'Mimecast (sisimai)'],
   ['550 5.7.1 Mail from 192.0.2.1 has been blocked by Trend Micro Email Reputation Service.', 'policy', 'Trend Micro (Reacher)'],
-  ['554 resimta-h1p-037598.sys.comcast.net 192.0.2.1 found on one or more DNSBLs, see http://postmaster.comcast.net/smtp-error-codes.php#BL000001', 'policy', 'Comcast (Reacher)'],
+  [
+    '554 resimta-h1p-037598.sys.comcast.net 192.0.2.1 found on one or more DNSBLs, see http://postmaster.comcast.net/smtp-error-codes.php#BL000001',
+    'policy',
+    'Comcast (Reacher)',
+  ],
   ['550 5.1.1 MXIN501 mailbox x@virginmedia.com unknown', 'no_mailbox', 'Virgin Media (Reacher)'],
-  ['550 5.1.1 RCP-P1 Domain facebook.com no longer available https://www.facebook.com/postmaster/response_codes?ip=192.0.2.1#RCP-P1', 'no_mailbox', 'Facebook (Reacher)'],
+  [
+    '550 5.1.1 RCP-P1 Domain facebook.com no longer available https://www.facebook.com/postmaster/response_codes?ip=192.0.2.1#RCP-P1',
+    'no_mailbox',
+    'Facebook (Reacher)',
+  ],
   ['550 5.2.1 RACT MY.IP: Mailbox is inactive: <x@hanmail.net>', 'disabled', 'Daum hanmail (Reacher)'],
   ['550 Mailbox is frozen.', 'disabled', 'i.ua / bigmir.net'],
-  ['550 5.1.1 Backscatter Protection detected an invalid or unauthenticated address', 'policy', 'a 5.1.1 that refuses our null sender'],
+  [
+    '550 5.1.1 Backscatter Protection detected an invalid or unauthenticated address',
+    'policy',
+    'a 5.1.1 that refuses our null sender',
+  ],
   ['550 User not local or invalid address – Relay denied', 'policy', 'Reacher: the relay refusal makes it no verdict'],
   ['552 Requested mail action aborted: exceeded storage allocation', 'mailbox_full', 'RFC 5321 default text'],
   ['452 4.2.2 Mailbox full', 'mailbox_full', 'generic, as in several bounce-test tables'],
@@ -354,18 +480,40 @@ describe('classifyRcpt', () => {
 const SESSION_TABLE: Array<[string | string[], SessionOutcome, string]> = [
   ['220 mx.google.com ESMTP a1si123 - gsmtp', 'ok', 'Gmail greeting'],
   [
-    ['250-mx.google.com at your service, [192.0.2.1]', '250-SIZE 157286400', '250-8BITMIME', '250-STARTTLS', '250-ENHANCEDSTATUSCODES', '250-PIPELINING', '250-CHUNKING', '250 SMTPUTF8'],
+    [
+      '250-mx.google.com at your service, [192.0.2.1]',
+      '250-SIZE 157286400',
+      '250-8BITMIME',
+      '250-STARTTLS',
+      '250-ENHANCEDSTATUSCODES',
+      '250-PIPELINING',
+      '250-CHUNKING',
+      '250 SMTPUTF8',
+    ],
     'ok',
     'Gmail EHLO',
   ],
   ['250 2.1.0 Ok', 'ok', 'Postfix MAIL FROM'],
   ['421 4.7.0 Try again later, closing connection.', 'temporary', 'Gmail'],
   ['421 4.3.2 Service currently unavailable', 'temporary', 'Postfix postscreen'],
-  ['421 4.7.0 [TSS04] Messages from 192.0.2.1 temporarily deferred due to unexpected volume or user complaints - 4.16.55.1; see https://postmaster.yahooinc.com/error-codes', 'temporary', 'Yahoo MAIL FROM'],
-  ['451 4.7.650 The mail server [192.0.2.1] has been temporarily rate limited due to IP reputation.', 'temporary', 'Outlook.com MAIL FROM (sisimai)'],
+  [
+    '421 4.7.0 [TSS04] Messages from 192.0.2.1 temporarily deferred due to unexpected volume or user complaints - 4.16.55.1; see https://postmaster.yahooinc.com/error-codes',
+    'temporary',
+    'Yahoo MAIL FROM',
+  ],
+  [
+    '451 4.7.650 The mail server [192.0.2.1] has been temporarily rate limited due to IP reputation.',
+    'temporary',
+    'Outlook.com MAIL FROM (sisimai)',
+  ],
   ['450 4.7.1 Client host rejected: cannot find your reverse hostname, [192.0.2.1]', 'policy', 'Postfix (Reacher)'],
   [
-    ['554-gmx.net (mxgmx117) Nemesis ESMTP Service not available', '554-No SMTP service', '554-IP address is block listed.', '554 For explanation visit https://www.gmx.net/mail/senderguidelines?c=bl'],
+    [
+      '554-gmx.net (mxgmx117) Nemesis ESMTP Service not available',
+      '554-No SMTP service',
+      '554-IP address is block listed.',
+      '554 For explanation visit https://www.gmx.net/mail/senderguidelines?c=bl',
+    ],
     'policy',
     'GMX greeting (Reacher)',
   ],
@@ -396,7 +544,11 @@ const NULL_SENDER_TABLE: Array<[string, boolean, string]> = [
   ['553 sorry, your envelope sender is in my badmailfrom list (#5.7.1)', true, 'qmail'],
   ['550 5.1.0 Sender denied', true, 'Exchange (sisimai)'],
   ['550 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org', false, 'IP block'],
-  ["553 5.7.1 [BL21] Connections will not be accepted from 192.0.2.1, because the ip is in Spamhaus's list; see http://postmaster.yahoo.com/550-bl23.html", false, 'Yahoo IP block'],
+  [
+    "553 5.7.1 [BL21] Connections will not be accepted from 192.0.2.1, because the ip is in Spamhaus's list; see http://postmaster.yahoo.com/550-bl23.html",
+    false,
+    'Yahoo IP block',
+  ],
   ['550 5.7.25 Forward-confirmed reverse DNS failed tnmpmscs', false, 'Yahoo: our PTR'],
   ['550 5.7.0 Mail from 192.0.2.1 refused by Proofpoint Reputation Services.', false, 'Proofpoint'],
   ['550 5.7.1 <unknown[192.0.2.1]>: Client host rejected: Access denied', false, 'Postfix client restriction (Reacher)'],

@@ -3,12 +3,20 @@ import type { RowResult } from '../../src/core/types.js';
 import { createSummary } from '../../src/report/summary.js';
 import { renderSummary } from '../../src/report/render.js';
 
-const row = (result: RowResult['result'], credits: 0 | 1, duplicate = false) => ({ result, credits_charged: credits, duplicate }) as RowResult;
+const row = (result: RowResult['result'], credits: 0 | 1, duplicate = false) =>
+  ({ result, credits_charged: credits, duplicate }) as RowResult;
 
 describe('summary and credit estimate', () => {
   it('counts every row, charges each unique valid address once', () => {
     const summary = createSummary(0.002);
-    for (const r of [row('valid', 1), row('valid', 1, true), row('valid_role_based', 0), row('invalid', 0), row('unknown', 0), row('risky', 0)]) {
+    for (const r of [
+      row('valid', 1),
+      row('valid', 1, true),
+      row('valid_role_based', 0),
+      row('invalid', 0),
+      row('unknown', 0),
+      row('risky', 0),
+    ]) {
       summary.add(r);
     }
     const done = summary.finish(2000);

@@ -409,10 +409,9 @@ describe('checkSyntax: length limits in octets', () => {
 });
 
 describe('checkSyntax: control characters never pass', () => {
-  const controls = [
-    ...Array.from({ length: 0x20 }, (_, i) => i),
-    ...Array.from({ length: 0x21 }, (_, i) => 0x7f + i),
-  ].map((cp) => ({ c: String.fromCharCode(cp), hex: cp.toString(16).toUpperCase().padStart(4, '0') }));
+  const controls = [...Array.from({ length: 0x20 }, (_, i) => i), ...Array.from({ length: 0x21 }, (_, i) => 0x7f + i)].map(
+    (cp) => ({ c: String.fromCharCode(cp), hex: cp.toString(16).toUpperCase().padStart(4, '0') }),
+  );
   const places = [
     (c: string) => `a${c}b@example.com`,
     (c: string) => `"a${c}b"@example.com`,

@@ -3,9 +3,18 @@ import { NO_FLAGS } from '../../src/core/flags.js';
 import type { Findings, MailboxOutcome, MxResult } from '../../src/core/types.js';
 import { verdictOf } from '../../src/core/verdict.js';
 
-const mxOk: MxResult = { kind: 'mx', implicit: false, hosts: [{ exchange: 'mx.a.example', priority: 10, addresses: ['127.0.0.1'] }] };
+const mxOk: MxResult = {
+  kind: 'mx',
+  implicit: false,
+  hosts: [{ exchange: 'mx.a.example', priority: 10, addresses: ['127.0.0.1'] }],
+};
 const base: Findings = { input: 'x@a.example', email: 'x@a.example', syntax: { ok: true, smtputf8: false }, flags: NO_FLAGS };
-const mailbox = (outcome: MailboxOutcome, reason: string = outcome) => ({ outcome, reason, reply: `reply for ${outcome}`, mxHost: 'mx.a.example' });
+const mailbox = (outcome: MailboxOutcome, reason: string = outcome) => ({
+  outcome,
+  reason,
+  reply: `reply for ${outcome}`,
+  mxHost: 'mx.a.example',
+});
 
 describe('verdictOf', () => {
   it.each<[string, Findings, string, string]>([
@@ -44,10 +53,25 @@ describe('verdictOf', () => {
   });
 
   it('charges only a valid personal address, with high B2B quality', () => {
-    const valid = verdictOf({ ...base, mx: mxOk, mailbox: mailbox('accepted'), catchAll: { isCatchAll: false, confidence: 'high', reply: '' } });
+    const valid = verdictOf({
+      ...base,
+      mx: mxOk,
+      mailbox: mailbox('accepted'),
+      catchAll: { isCatchAll: false, confidence: 'high', reply: '' },
+    });
     expect(valid).toMatchObject({ credits_charged: 1, b2b_outbound_quality: 'high', score: 10 });
-    const role = verdictOf({ ...base, flags: { ...NO_FLAGS, isRoleBased: true, roleType: 'information' }, mx: mxOk, mailbox: mailbox('accepted') });
-    expect(role).toMatchObject({ result: 'valid_role_based', credits_charged: 0, b2b_outbound_quality: 'low', role_type: 'information' });
+    const role = verdictOf({
+      ...base,
+      flags: { ...NO_FLAGS, isRoleBased: true, roleType: 'information' },
+      mx: mxOk,
+      mailbox: mailbox('accepted'),
+    });
+    expect(role).toMatchObject({
+      result: 'valid_role_based',
+      credits_charged: 0,
+      b2b_outbound_quality: 'low',
+      role_type: 'information',
+    });
     const invalid = verdictOf({ ...base, mx: { kind: 'no_domain' } });
     expect(invalid).toMatchObject({ credits_charged: 0, b2b_outbound_quality: 'none', score: 0 });
   });
@@ -65,7 +89,16 @@ describe('verdictOf', () => {
   });
 
   it('gives the catch-all charge reason and confidence', () => {
-    const verdict = verdictOf({ ...base, mx: mxOk, mailbox: mailbox('accepted'), catchAll: { isCatchAll: true, confidence: 'high', reply: '250' } });
-    expect(verdict).toMatchObject({ is_catch_all: true, catch_all_confidence: 'high', charge_reason: 'Catch-all domain - cannot verify individual mailbox' });
+    const verdict = verdictOf({
+      ...base,
+      mx: mxOk,
+      mailbox: mailbox('accepted'),
+      catchAll: { isCatchAll: true, confidence: 'high', reply: '250' },
+    });
+    expect(verdict).toMatchObject({
+      is_catch_all: true,
+      catch_all_confidence: 'high',
+      charge_reason: 'Catch-all domain - cannot verify individual mailbox',
+    });
   });
 });

@@ -119,7 +119,14 @@ describe('completion webhook', () => {
 
   it('marks a failed run as failed and says why', () => {
     const payload = webhookPayload({ id: newJobId(), createdAt: new Date(0), completedAt: new Date(1000), error: 'disk full' });
-    expect(payload).toMatchObject({ status: 'failed', total: 0, completed: 0, credits: null, error: 'disk full', elapsed_ms: 1000 });
+    expect(payload).toMatchObject({
+      status: 'failed',
+      total: 0,
+      completed: 0,
+      credits: null,
+      error: 'disk full',
+      elapsed_ms: 1000,
+    });
     expect(payload.job_id).toMatch(/^job_[0-9a-f]{12}$/);
   });
 
