@@ -210,7 +210,12 @@ class LmdbCacheStore implements CacheStore {
         );
       }
       if (stored < CACHE_FORMAT_VERSION) {
-        for (const table of [this.dns, this.facts, this.results, this.runs]) table.db.clearSync();
+        // Not clearSync(): it crashes lmdb-js now and then (kriszyp/lmdb-js#317, exit 139 seen in
+        // our CI on brand-new stores). A new store has nothing to remove; an old one, key by key.
+        for (const table of [this.dns, this.facts, this.results, this.runs]) {
+          const keys = [...table.db.getKeys()];
+          for (const key of keys) table.db.removeSync(key);
+        }
         meta.putSync('format', String(CACHE_FORMAT_VERSION));
         meta.putSync('swept-at', String(now));
         return;
