@@ -347,7 +347,10 @@ export function openCacheStore(options: CacheStoreOptions): CacheStore {
   let root: RootDatabase<string, string>;
   try {
     mkdirSync(dir, { recursive: true });
-    root = open<string, string>({ path: path.join(dir, CACHE_FILE), encoding: 'string', maxDbs: 8 });
+    // overlappingSync (lmdb-js's default on Linux and macOS) syncs on a background thread that a
+    // native exit hook must wind down; a cache needs no such speed, and crashes at exit (SIGSEGV)
+    // were seen here with it on. Commits still happen off the main thread.
+    root = open<string, string>({ path: path.join(dir, CACHE_FILE), encoding: 'string', maxDbs: 8, overlappingSync: false });
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new RunError(`cannot open the cache in ${dir}: ${reason}; pass --cache-dir DIR or --no-cache`, {

@@ -177,9 +177,10 @@ describe('resume', () => {
     expect(again.stderr).toBe('');
     expect(again.code).toBe(0);
     const total = asked();
-    // Every address asked; twice at most, and only those that were in flight (two at a time).
+    // Every address asked; twice at most, and only those in flight (two at a time) or answered in
+    // the instant before the kill, before the store committed their answers.
     expect(total.every((n) => n >= 1 && n <= 2)).toBe(true);
-    expect(total.filter((n) => n === 2).length).toBeLessThanOrEqual(2);
+    expect(total.filter((n) => n === 2).length).toBeLessThanOrEqual(4);
     expect(askedBeforeKill.filter((n) => n > 0).length).toBeGreaterThanOrEqual(4);
     const rows = await rowsOf(out, 'killed');
     expect(rows.map((r) => r.input).sort()).toEqual([...addresses].sort());
