@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { stat, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import ora, { type Ora } from 'ora';
-import { checkSyntax, keyOfNormalised } from '../core/syntax.js';
+import { checkSyntax, duplicateKey } from '../core/syntax.js';
 import { hash53 } from '../core/hash.js';
 import { isDisposableDomain, roleTypeOf } from '../core/flags.js';
 import { bucketOf } from '../core/types.js';
@@ -110,7 +110,7 @@ async function runEstimate(rows: AsyncIterable<DataRow>, options: RunOptions, st
   for await (const row of rows) {
     total += 1;
     const syntax = checkSyntax(row.address, { allowAddressLiterals: options.verify.allowAddressLiterals });
-    const key = hash53(syntax.ok ? keyOfNormalised(syntax.email) : `invalid:${syntax.email}`);
+    const key = hash53(duplicateKey(syntax));
     if (seen.has(key)) continue;
     seen.add(key);
     if (!syntax.ok) continue;

@@ -7,7 +7,7 @@ import { DomainQueue, systemClock, type AskMailboxes, type Clock } from './domai
 import { flagsOf, NO_FLAGS } from './flags.js';
 import type { VerifyOptions } from './options.js';
 import { hash53 } from './hash.js';
-import { checkSyntax, keyOfNormalised } from './syntax.js';
+import { checkSyntax, duplicateKey, keyOfNormalised } from './syntax.js';
 import type { CatchAllResult, Findings, MailboxResult, MxHost, MxResult, RowResult, VerificationResult } from './types.js';
 import { verdictOf } from './verdict.js';
 
@@ -132,21 +132,16 @@ export interface ResultMemory {
   remember(key: string, result: VerificationResult): void;
 }
 
-/** The key an address is remembered by: its normalised form with the local part case-folded. */
-export function memoryKey(input: string): string | undefined {
-  const syntax = checkSyntax(input, { allowAddressLiterals: true });
-  return syntax.ok ? keyOfNormalised(syntax.email) : undefined;
-}
-
 /** A verifier that answers from memory first and remembers what it had to find out. */
 export function withMemory(verifier: Verifier, memory: ResultMemory): Verifier {
   return {
     async verify(input) {
-      const key = memoryKey(input);
+      const syntax = checkSyntax(input, { allowAddressLiterals: true });
       // Syntax failures cost nothing to find again.
-      if (key === undefined) return verifier.verify(input);
+      if (!syntax.ok) return verifier.verify(input);
+      const key = keyOfNormalised(syntax.email);
       const known = memory.recall(key);
-      if (known) return { ...known, email: checkSyntax(input, { allowAddressLiterals: true }).email };
+      if (known) return { ...known, email: syntax.email };
       const result = await verifier.verify(input);
       if (!STOP_REASONS.has(result.reason)) memory.remember(key, result);
       return result;
@@ -229,5 +224,5 @@ export async function* verifyRows<R extends InputRow>(
 
 function identityOf(address: string): { key: string; email: string } {
   const syntax = checkSyntax(address, { allowAddressLiterals: true });
-  return { key: syntax.ok ? keyOfNormalised(syntax.email) : `invalid:${syntax.email}`, email: syntax.email };
+  return { key: duplicateKey(syntax), email: syntax.email };
 }

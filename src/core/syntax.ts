@@ -132,6 +132,14 @@ export function dedupKey(email: string): string {
   return keyOfNormalised(checkSyntax(email, { allowAddressLiterals: true }).email);
 }
 
+/**
+ * The key repeats of an address share, from a checkSyntax result: well-formed addresses by
+ * dedupKey, malformed ones by their display form (so a repeated typo is a duplicate too).
+ */
+export function duplicateKey(syntax: SyntaxResult): string {
+  return syntax.ok ? keyOfNormalised(syntax.email) : `invalid:${syntax.email}`;
+}
+
 /** dedupKey of an address checkSyntax already normalised: no second parse on the hot path. */
 export function keyOfNormalised(normalised: string): string {
   const at = normalised.lastIndexOf('@');

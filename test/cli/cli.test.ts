@@ -6,7 +6,7 @@ import { parse } from 'csv-parse/sync';
 import ExcelJS from 'exceljs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_NETWORK } from '../support/demo-network.js';
-import { runCli } from '../support/cli.js';
+import { ndjsonRecords, runCli } from '../support/cli.js';
 import { startSimNet, type SimNet } from '../support/simnet.js';
 
 let net: SimNet;
@@ -131,10 +131,7 @@ describe('email-verify <file>', () => {
       input: 'oliver@acme.example\nalice@acme.example\nnick@nowhere.example\n',
     });
     expect(run.code).toBe(0);
-    const records = run.stdout
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l));
+    const records = ndjsonRecords(run.stdout);
     expect(records.map((r) => [r.input, r.result])).toEqual([
       ['oliver@acme.example', 'invalid'],
       ['alice@acme.example', 'valid'],

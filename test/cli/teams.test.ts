@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_NETWORK } from '../support/demo-network.js';
-import { BIN, runCli } from '../support/cli.js';
+import { BIN, ndjsonRecords, runCli } from '../support/cli.js';
 import { startSimNet, type SimNet } from '../support/simnet.js';
 
 let net: SimNet;
@@ -100,10 +100,7 @@ describe('config file', () => {
     // The file asks for CSV on stdout; the flag asks for NDJSON and wins.
     const run = await runCli(['list.txt', '--format', 'ndjson'], { cwd: dir });
     expect(run.code).toBe(0);
-    const records = run.stdout
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l));
+    const records = ndjsonRecords(run.stdout);
     expect(records.map((r) => [r.input, r.result])).toEqual([
       ['alice@acme.example', 'valid'],
       ['oliver@acme.example', 'invalid'],

@@ -57,3 +57,11 @@ export function runCli(
     else child.stdin.end();
   }).finally(() => rmSync(cacheHome, { recursive: true, force: true }));
 }
+
+/** The records of an NDJSON stdout, one per line. */
+export function ndjsonRecords(stdout: string): Record<string, unknown>[] {
+  return stdout
+    .trim()
+    .split('\n')
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
