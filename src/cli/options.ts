@@ -60,6 +60,11 @@ export interface RunOptions {
   creditPrice: number;
   quiet: boolean;
   color: boolean;
+  /**
+   * Whether a terminal on stderr may get a spinner: not under CI (which often gives a terminal
+   * that nobody watches) or TERM=dumb, the same rule ora follows, so it never goes silent on us.
+   */
+  spinnerAllowed: boolean;
   shard?: Shard;
   webhook?: URL;
   /** Undefined with --no-cache (and --offline, which reuses nothing). */
@@ -157,6 +162,7 @@ export function runOptionsFrom(flags: RawFlags, env: NodeJS.ProcessEnv): RunOpti
     creditPrice,
     quiet: flags.quiet ?? false,
     color: (flags.color ?? true) && !env.NO_COLOR,
+    spinnerAllowed: !('CI' in env) && env.TERM !== 'dumb',
     shard: flags.shard === undefined ? undefined : parseShard(flags.shard),
     cacheDir: flags.cache === false || verify.offline ? undefined : (flags.cacheDir ?? defaultCacheDir(env)),
     maxAgeMs: duration('--max-age', flags.maxAge, { zeroAllowed: true }) ?? DEFAULT_MAX_AGE_MS,

@@ -70,11 +70,11 @@ function startProgress(streams: Streams, options: RunOptions, total: Promise<num
   // A terminal that reports no width (some pseudo-terminals) sends ora into an endless loop of
   // clearing lines (seen under script(1)): those get plain lines too.
   const columns = (streams.stderr as { columns?: number }).columns ?? 0;
-  if (streams.stderr.isTTY && columns >= 20) {
+  if (streams.stderr.isTTY && columns >= 20 && options.spinnerAllowed) {
     const spinner: Ora = ora({ text: 'reading input', stream: streams.stderr as NodeJS.WriteStream, color: 'cyan' }).start();
     return { update: (done) => (spinner.text = text(done)), stop: () => spinner.stop() };
   }
-  // No terminal (cron, CI): a plain line now and then, never escape codes; on a timer, so a
+  // No terminal (cron), or one under CI: a plain line now and then, never escape codes; on a timer, so a
   // long wait (greylisting, slow hosts) still shows the run is alive.
   let latest = 0;
   const timer = setInterval(() => streams.stderr.write(`email-verify: ${text(latest)}\n`), PLAIN_PROGRESS_EVERY_MS);

@@ -99,39 +99,48 @@ describe('progress', () => {
     expect(run.stdout).toMatch(/3 rows read, 3 written/);
   });
 
-  it('on a terminal: a spinner with the count and rate', async () => {
-    const list = join(work, 'tty.txt');
-    await writeFile(list, ['a@ok.example', 'z@slow.example'].join('\n'));
-    const command = [process.execPath, BIN, list, '--out-dir', join(work, 'tty-out'), '--timeout', '1500ms', ...flags]
-      .map((a) => `'${a}'`)
-      .join(' ');
-    // script(1) gives the command a pseudo-terminal, of a size set as a terminal window would.
-    const child = spawn('script', ['-qfec', `stty cols 100 rows 30; ${command}`, '/dev/null'], {
+  /** Runs the CLI under script(1), which gives it a pseudo-terminal of the size a window would set. */
+  async function onTerminal(name: string, size: string, env: NodeJS.ProcessEnv, lines: string[]) {
+    const list = join(work, `${name}.txt`);
+    await writeFile(list, lines.join('\n'));
+    const args = [process.execPath, BIN, list, '--out-dir', join(work, `${name}-out`), '--timeout', '1500ms', ...flags];
+    const command = args.map((a) => `'${a}'`).join(' ');
+    const child = spawn('script', ['-qfec', `stty ${size}; ${command}`, '/dev/null'], {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, TERM: 'xterm', NO_COLOR: '' },
+      env,
     });
     const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
     let output = '';
     child.stdout.on('data', (d) => (output += d));
     const code = await new Promise((r) => child.on('close', r));
     clearTimeout(killer);
+    return { code, output };
+  }
+
+  /** The test's own environment without CI, which CI machines set and which turns the spinner off. */
+  function interactiveEnv(): NodeJS.ProcessEnv {
+    const env: NodeJS.ProcessEnv = { ...process.env, TERM: 'xterm', NO_COLOR: '', EMAIL_VERIFY_PROGRESS_MS: '300' };
+    delete env.CI;
+    return env;
+  }
+
+  it('on a terminal: a spinner with the count and rate', async () => {
+    const { code, output } = await onTerminal('tty', 'cols 100 rows 30', interactiveEnv(), ['a@ok.example', 'z@slow.example']);
     expect(code).toBe(0);
     expect(output).toMatch(/\u001b\[\?25l/); // ora hides the cursor while it spins
     expect(output).toMatch(/rows · [\d.]+ rows\/s/);
   }, 30_000);
 
+  it('on a terminal under CI (CI set): plain progress lines instead of a spinner nobody watches', async () => {
+    const env = { ...interactiveEnv(), CI: 'true' };
+    const { code, output } = await onTerminal('tty-ci', 'cols 100 rows 30', env, ['a@ok.example', 'z@slow.example']);
+    expect(code).toBe(0);
+    expect(output).not.toMatch(/\u001b\[\?25l/);
+    expect(output).toMatch(/^email-verify: \d+ \/ ~2 rows · [\d.]+ rows\/s/m);
+  }, 30_000);
+
   it('on a terminal that reports no width: plain lines, and it finishes (ora would loop forever)', async () => {
-    const list = join(work, 'tty0.txt');
-    await writeFile(list, 'a@ok.example\n');
-    const command = [process.execPath, BIN, list, '--out-dir', join(work, 'tty0-out'), ...flags].map((a) => `'${a}'`).join(' ');
-    const child = spawn('script', ['-qfec', `stty cols 0 rows 0; ${command}`, '/dev/null'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const killer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    let output = '';
-    child.stdout.on('data', (d) => (output += d));
-    const code = await new Promise((r) => child.on('close', r));
-    clearTimeout(killer);
+    const { code, output } = await onTerminal('tty0', 'cols 0 rows 0', interactiveEnv(), ['a@ok.example']);
     expect(code).toBe(0);
     expect(output).toMatch(/1 rows read, 1 written/);
     expect(output).not.toMatch(/\u001b\[1A/);
