@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DEFAULT_OPTIONS } from '../src/core/options.js';
 import { startSimNet, type HostSpec, type SimNet, type SimNetSpec } from '../test/support/simnet.js';
 
 // A network round trip to each mail host; each byte takes half of it each way, so pipelined
@@ -15,8 +16,11 @@ const RTT_MS = 50;
 const GREETING_PAUSE_MS = 100;
 const DNS_DELAY_MS = 25;
 const CONCURRENCY = 20;
-const PER_DOMAIN = 2;
-const RCPT_PER_SESSION = 25;
+const {
+  perDomainConcurrency: PER_DOMAIN,
+  perHostConcurrency: PER_HOST,
+  recipientsPerSession: RCPT_PER_SESSION,
+} = DEFAULT_OPTIONS;
 const LARGE_DOMAINS = 5;
 const LARGE_SIZE = 200;
 const SMALL_DOMAINS = 295;
@@ -110,20 +114,28 @@ async function measure(net: SimNet, args: string[]): Promise<WorkerReport & Coun
 /**
  * The fastest any verifier could go under this latency model with these limits: a session is
  * the greeting pause, half a round trip for the greeting, then EHLO, MAIL FROM, the RCPT batch
- * (pipelined, 25 a session at most, the catch-all probe one of them) and QUIT at a round trip
- * each. A domain runs at most PER_DOMAIN sessions at once, and all domains share CONCURRENCY.
+ * (pipelined, 25 a session at most, each domain's catch-all probe one of them) and QUIT at a
+ * round trip each. Domains on the same mail host may share a session; a domain runs at most
+ * PER_DOMAIN sessions at once, a host PER_HOST, and all of them share CONCURRENCY.
  * DNS: the MX, then the host's addresses.
  */
 function lowerBoundMs(domains: Domain[]): number {
   const sessionMs = GREETING_PAUSE_MS + 4.5 * RTT_MS;
-  let total = 0;
-  let slowestDomain = 0;
+  const dnsMs = 2 * DNS_DELAY_MS;
+  const rcptsPerHost = new Map<string, number>();
+  let slowest = 0;
   for (const d of domains) {
-    const sessions = Math.ceil((d.addresses.length + 1) / RCPT_PER_SESSION);
-    total += sessions * sessionMs;
-    slowestDomain = Math.max(slowestDomain, 2 * DNS_DELAY_MS + Math.ceil(sessions / PER_DOMAIN) * sessionMs);
+    const rcpts = d.addresses.length + 1;
+    rcptsPerHost.set(d.host, (rcptsPerHost.get(d.host) ?? 0) + rcpts);
+    slowest = Math.max(slowest, dnsMs + Math.ceil(Math.ceil(rcpts / RCPT_PER_SESSION) / PER_DOMAIN) * sessionMs);
   }
-  return Math.max(total / CONCURRENCY, slowestDomain);
+  let sessions = 0;
+  for (const rcpts of rcptsPerHost.values()) {
+    const hostSessions = Math.ceil(rcpts / RCPT_PER_SESSION);
+    sessions += hostSessions;
+    slowest = Math.max(slowest, dnsMs + Math.ceil(hostSessions / PER_HOST) * sessionMs);
+  }
+  return Math.max((sessions * sessionMs) / CONCURRENCY, slowest);
 }
 
 const fmt = (n: number, digits = 0) =>

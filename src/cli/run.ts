@@ -266,10 +266,7 @@ async function verifyList(inputPath: string, options: RunOptions, streams: Strea
 
   const progress = startProgress(streams, options, rowCountOf(inputPath, input.shape.hasHeader));
   try {
-    const verified = verifyRows(counted(input.rows), tracked, {
-      window: options.verify.concurrency * 50,
-      callbacks: { onVerified },
-    });
+    const verified = verifyRows(counted(input.rows), tracked, { callbacks: { onVerified } });
     for await (const { row, result } of verified) {
       if (interrupted) break;
       summary.add(result);

@@ -78,9 +78,8 @@ export class DomainQueue {
     private readonly hosts: MxHost[],
     /** The same improbable address on every try: greylisting keys on the recipient. */
     private readonly probeAddress: string,
+    /** Waits for a session slot, then asks; answers `unasked` itself once the run stops. */
     private readonly ask: AskMailboxes,
-    /** Limits sessions across all domains. */
-    private readonly limit: <T>(fn: () => Promise<T>) => Promise<T>,
     private readonly options: DomainQueueOptions,
     private readonly clock: Clock,
   ) {
@@ -146,10 +145,7 @@ export class DomainQueue {
     const recipients = [...(probe ? [this.probeAddress] : []), ...batch.map((w) => w.address)];
     let results: MailboxResult[];
     try {
-      // A session still waiting for a free slot when the run stops never connects.
-      results = await this.limit(() =>
-        this.unasked ? Promise.resolve(recipients.map(() => this.unasked!)) : this.ask(this.hosts, recipients),
-      );
+      results = await this.ask(this.hosts, recipients);
     } catch (error) {
       const reason = `Verification failed: ${(error as Error).message}`;
       results = recipients.map(() => ({ outcome: 'error' as const, reason, reply: '', mxHost: '' }));

@@ -1,9 +1,11 @@
 // Schedules addresses through syntax -> dns -> smtp -> catchall with bounded concurrency.
 // The network stages are passed in, so the engine itself does no I/O; per-domain sessions,
-// the catch-all probe and retries are in domain-queue.ts.
+// the catch-all probe and retries are in domain-queue.ts, sessions shared by domains with the
+// same mail hosts in session-batcher.ts.
 import { randomBytes } from 'node:crypto';
 import pLimit, { type LimitFunction } from 'p-limit';
 import { DomainQueue, systemClock, type AskMailboxes, type Clock } from './domain-queue.js';
+import { hostSetKey, SessionBatcher, type Limit } from './session-batcher.js';
 import { flagsOf, NO_FLAGS } from './flags.js';
 import type { VerifyOptions } from './options.js';
 import { hash53 } from './hash.js';
@@ -53,11 +55,23 @@ export function createVerifier(options: VerifyOptions, network: Network, deps: V
   // SMTP sessions at once over all domains; DNS lookups have a pool of the same size of their own,
   // so a lookup never waits behind sessions that take seconds.
   const global = pLimit(options.concurrency);
-  const dns = pLimit(options.concurrency);
+  const dnsPool = pLimit(options.concurrency);
+  // Addresses of one domain share one lookup, and it takes one slot of the pool: otherwise a
+  // domain's many addresses fill the pool waiting on the same answer while other domains wait.
+  const lookups = new Map<string, Promise<MxResult>>();
+  const lookupMx = (domain: string): Promise<MxResult> => {
+    let lookup = lookups.get(domain);
+    if (!lookup) {
+      lookup = dnsPool(() => network.lookupMx(domain)).finally(() => lookups.delete(domain));
+      lookups.set(domain, lookup);
+    }
+    return lookup;
+  };
   const queues = new Map<string, DomainQueue>();
+  const batchers = new Map<string, SessionBatcher>();
   // Domains are keyed to their primary MX host, so domains sharing a host share its cap.
   const hostLimits = new Map<string, LimitFunction>();
-  const sessionLimit = (hosts: MxHost[]) => {
+  const sessionLimit = (hosts: MxHost[]): Limit => {
     const host = hosts[0]?.exchange ?? '';
     let limit = hostLimits.get(host);
     if (!limit) {
@@ -69,14 +83,24 @@ export function createVerifier(options: VerifyOptions, network: Network, deps: V
     return <T>(fn: () => Promise<T>): Promise<T> => perHost(() => global(fn));
   };
 
+  const batcherOf = (hosts: MxHost[]): SessionBatcher => {
+    const key = hostSetKey(hosts);
+    let batcher = batchers.get(key);
+    if (!batcher) {
+      batcher = new SessionBatcher(hosts, network.askMailboxes, sessionLimit(hosts), options.recipientsPerSession);
+      batchers.set(key, batcher);
+    }
+    return batcher;
+  };
+
   const queueOf = (domain: string, hosts: MxHost[]): DomainQueue => {
     let queue = queues.get(domain);
     if (!queue) {
+      const batcher = batcherOf(hosts);
       queue = new DomainQueue(
         hosts,
         `${probeLocalPart()}@${domain}`,
-        network.askMailboxes,
-        sessionLimit(hosts),
+        (_hosts, recipients) => batcher.ask(recipients),
         {
           sessions: options.perDomainConcurrency,
           recipientsPerSession: options.recipientsPerSession,
@@ -108,7 +132,7 @@ export function createVerifier(options: VerifyOptions, network: Network, deps: V
     if (options.offline) return { ...findings, notChecked: 'Not checked: offline mode (no network checks)' };
     if (stopped) return { ...findings, notChecked: stopped };
 
-    findings.mx = await dns(() => network.lookupMx(syntax.domain));
+    findings.mx = await lookupMx(syntax.domain);
     if (findings.mx.kind !== 'mx') return findings;
     if (stopped) return { ...findings, notChecked: stopped };
     const { mailbox, catchAll } = await queueOf(syntax.domain, findings.mx.hosts).check(syntax.email);
@@ -122,6 +146,7 @@ export function createVerifier(options: VerifyOptions, network: Network, deps: V
       stopped ??= reason;
       const unasked: MailboxResult = { outcome: 'error', reason: stopped, reply: '', mxHost: '' };
       queues.forEach((q) => q.stop(unasked));
+      batchers.forEach((b) => b.stop(unasked));
     },
   };
 }
@@ -167,6 +192,12 @@ export interface StreamCallbacks {
   onVerified?(result: VerificationResult): void;
 }
 
+/**
+ * Rows read ahead of the oldest unanswered one. A long look-ahead lets domains that share mail
+ * hosts share sessions and keeps work going while a greylisted row waits; at about a kilobyte a
+ * row it stays around 10 MB.
+ */
+export const LOOK_AHEAD_ROWS = 10_000;
 /** Verdicts kept for repeats of an address; older repeats are verified again (see below). */
 const RECENT_RESULTS = 50_000;
 
@@ -182,7 +213,7 @@ export async function* verifyRows<R extends InputRow>(
   verifier: Verifier,
   options: { window?: number; recent?: number; callbacks?: StreamCallbacks } = {},
 ): AsyncGenerator<VerifiedRow<R>> {
-  const window = options.window ?? 1000;
+  const window = options.window ?? LOOK_AHEAD_ROWS;
   const recentMax = options.recent ?? RECENT_RESULTS;
   const everSeen = new Set<number>();
   // Verdicts by duplicate key, oldest first (a Map keeps insertion order).

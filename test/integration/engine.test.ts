@@ -100,3 +100,33 @@ describe('verifyRows', () => {
     expect(net.counters('mx1.acme.example').rcpts.length - rcptsBefore).toBe(3);
   });
 });
+
+describe('domains that share mail hosts', () => {
+  it('share sessions: fewer connections than domains, each domain probed once, every verdict its own', async () => {
+    const domains = Array.from({ length: 8 }, (_, i) => `shop${i}.example`);
+    const shared = await startSimNet({
+      hosts: { 'mx.hosting.example': { behaviour: { kind: 'mailboxes', mailboxes: ['ann', 'bob'] } } },
+      domains: Object.fromEntries(domains.map((d) => [d, { mx: [{ host: 'mx.hosting.example', priority: 10 }] }])),
+    });
+    try {
+      const hosted = createDefaultVerifier({
+        dnsServers: [shared.dnsServer],
+        smtpPort: shared.smtpPort,
+        timeoutMs: 3000,
+        concurrency: 1,
+      });
+      const addresses = domains.flatMap((d) => [`ann@${d}`, `bob@${d}`, `zed@${d}`]);
+      const verdicts = await Promise.all(addresses.map((a) => hosted.verify(a)));
+      verdicts.forEach((v, i) =>
+        expect([addresses[i], v.result]).toEqual([addresses[i], addresses[i]!.startsWith('zed') ? 'invalid' : 'valid']),
+      );
+      const counters = shared.counters('mx.hosting.example');
+      // 8 domains x (3 addresses + 1 probe) = 32 RCPTs: two sessions of 25 at most would do.
+      expect(counters.connections).toBeLessThan(domains.length);
+      expect(counters.rcpts.filter((r) => !r.startsWith('ev-')).sort()).toEqual([...addresses].sort());
+      for (const d of domains) expect(counters.rcpts.filter((r) => r.startsWith('ev-') && r.endsWith(`@${d}`))).toHaveLength(1);
+    } finally {
+      await shared.close();
+    }
+  });
+});

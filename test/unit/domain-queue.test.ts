@@ -53,13 +53,12 @@ const options: DomainQueueOptions = {
   catchAll: true,
   probeAttempts: 3,
 };
-const unlimited = <T>(fn: () => Promise<T>) => fn();
 const tick = () => new Promise((r) => setImmediate(r));
 
 describe('DomainQueue', () => {
   it('asks addresses that arrive together in one session, with the probe first', async () => {
     const server = scripted({ [PROBE]: ['no_mailbox'], 'x@a.example': ['no_mailbox'] });
-    const queue = new DomainQueue(hosts, PROBE, server.ask, unlimited, options, manualClock());
+    const queue = new DomainQueue(hosts, PROBE, server.ask, options, manualClock());
     const answers = await Promise.all(['a@a.example', 'b@a.example', 'x@a.example'].map((a) => queue.check(a)));
     expect(server.sessions).toEqual([[PROBE, 'a@a.example', 'b@a.example', 'x@a.example']]);
     expect(answers.map((a) => a.mailbox.outcome)).toEqual(['accepted', 'accepted', 'no_mailbox']);
@@ -77,7 +76,7 @@ describe('DomainQueue', () => {
       running -= 1;
       return server.ask(h, a);
     };
-    const queue = new DomainQueue(hosts, PROBE, slow, unlimited, { ...options, recipientsPerSession: 4 }, manualClock());
+    const queue = new DomainQueue(hosts, PROBE, slow, { ...options, recipientsPerSession: 4 }, manualClock());
     await Promise.all(Array.from({ length: 11 }, (_, i) => queue.check(`u${i}@a.example`)));
     expect(server.sessions.map((s) => s.length)).toEqual([4, 4, 4]); // probe + 3, then 4, then 4
     expect(server.sessions.flat().filter((a) => a === PROBE)).toHaveLength(1);
@@ -86,7 +85,7 @@ describe('DomainQueue', () => {
 
   it('marks accepted addresses of a catch-all domain', async () => {
     const server = scripted({});
-    const queue = new DomainQueue(hosts, PROBE, server.ask, unlimited, options, manualClock());
+    const queue = new DomainQueue(hosts, PROBE, server.ask, options, manualClock());
     const answer = await queue.check('a@a.example');
     expect(answer.catchAll).toMatchObject({ isCatchAll: true, confidence: 'high' });
   });
@@ -94,7 +93,7 @@ describe('DomainQueue', () => {
   it('asks a greylisted address again after the delay, and the probe with the same address', async () => {
     const clock = manualClock();
     const server = scripted({ [PROBE]: ['greylisted', 'no_mailbox'], 'a@a.example': ['greylisted', 'accepted'] });
-    const queue = new DomainQueue(hosts, PROBE, server.ask, unlimited, options, clock);
+    const queue = new DomainQueue(hosts, PROBE, server.ask, options, clock);
     const pending = queue.check('a@a.example');
     await tick();
     await tick();
@@ -115,7 +114,7 @@ describe('DomainQueue', () => {
   it('gives up with the greylisted answer when the budget runs out', async () => {
     const clock = manualClock();
     const server = scripted({ [PROBE]: ['no_mailbox'], 'a@a.example': ['greylisted'] });
-    const queue = new DomainQueue(hosts, PROBE, server.ask, unlimited, { ...options, retryBudgetMs: 2500 }, clock);
+    const queue = new DomainQueue(hosts, PROBE, server.ask, { ...options, retryBudgetMs: 2500 }, clock);
     const pending = queue.check('a@a.example');
     for (let i = 0; i < 5; i++) {
       await tick();
@@ -130,20 +129,13 @@ describe('DomainQueue', () => {
 
   it('does not wait at all with a zero budget', async () => {
     const server = scripted({ [PROBE]: ['no_mailbox'], 'a@a.example': ['temporary'] });
-    const queue = new DomainQueue(hosts, PROBE, server.ask, unlimited, { ...options, retryBudgetMs: 0 }, manualClock());
+    const queue = new DomainQueue(hosts, PROBE, server.ask, { ...options, retryBudgetMs: 0 }, manualClock());
     expect((await queue.check('a@a.example')).mailbox.outcome).toBe('temporary');
   });
 
   it('when stopped, answers waiting retries with their last answer and unasked addresses as unasked', async () => {
     const server = scripted({ [PROBE]: ['no_mailbox'], 'a@a.example': ['greylisted'] });
-    const queue = new DomainQueue(
-      hosts,
-      PROBE,
-      server.ask,
-      unlimited,
-      { ...options, sessions: 1, recipientsPerSession: 2 },
-      manualClock(),
-    );
+    const queue = new DomainQueue(hosts, PROBE, server.ask, { ...options, sessions: 1, recipientsPerSession: 2 }, manualClock());
     const retried = queue.check('a@a.example');
     await tick();
     await tick();
@@ -159,7 +151,7 @@ describe('DomainQueue', () => {
   it('uses a catch-all verdict known from an earlier run instead of probing', async () => {
     const server = scripted({});
     const known = { isCatchAll: true, confidence: 'high' as const, reply: '250 earlier' };
-    const queue = new DomainQueue(hosts, PROBE, server.ask, unlimited, { ...options, knownCatchAll: known }, manualClock());
+    const queue = new DomainQueue(hosts, PROBE, server.ask, { ...options, knownCatchAll: known }, manualClock());
     expect((await queue.check('a@a.example')).catchAll).toBe(known);
     expect(server.sessions).toEqual([['a@a.example']]);
   });
@@ -167,20 +159,13 @@ describe('DomainQueue', () => {
   it('reports a catch-all verdict its probe decided, to be kept', async () => {
     const decided: unknown[] = [];
     const server = scripted({ [PROBE]: ['no_mailbox'] });
-    const queue = new DomainQueue(
-      hosts,
-      PROBE,
-      server.ask,
-      unlimited,
-      { ...options, onCatchAll: (r) => decided.push(r) },
-      manualClock(),
-    );
+    const queue = new DomainQueue(hosts, PROBE, server.ask, { ...options, onCatchAll: (r) => decided.push(r) }, manualClock());
     await queue.check('a@a.example');
     expect(decided).toEqual([{ isCatchAll: false, confidence: 'high', reply: 'no_mailbox' }]);
   });
 
   it('turns a failing session into error answers instead of a rejection', async () => {
-    const queue = new DomainQueue(hosts, PROBE, async () => Promise.reject(new Error('boom')), unlimited, options, manualClock());
+    const queue = new DomainQueue(hosts, PROBE, async () => Promise.reject(new Error('boom')), options, manualClock());
     const answer = await queue.check('a@a.example');
     expect(answer.mailbox).toMatchObject({ outcome: 'error', reason: 'Verification failed: boom' });
   });

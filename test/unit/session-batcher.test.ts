@@ -1,0 +1,84 @@
+// Requests from domains that share mail hosts, merged into shared sessions while they wait for a slot.
+import pLimit from 'p-limit';
+import { describe, expect, it } from 'vitest';
+import { hostSetKey, SessionBatcher } from '../../src/core/session-batcher.js';
+import type { MailboxResult, MxHost } from '../../src/core/types.js';
+
+const hosts: MxHost[] = [{ exchange: 'mx.hosting.example', priority: 10, addresses: ['127.0.0.1'] }];
+const answer = (address: string): MailboxResult => ({ outcome: 'accepted', reason: address, reply: '250', mxHost: 'mx' });
+const addresses = (domain: string, n: number) => Array.from({ length: n }, (_, i) => `u${i}@${domain}`);
+
+/** A host that records each session's recipients and answers each with its own address. */
+function recorder() {
+  const sessions: string[][] = [];
+  const ask = async (_hosts: MxHost[], recipients: string[]) => {
+    sessions.push(recipients);
+    return recipients.map(answer);
+  };
+  return { ask, sessions };
+}
+
+/** One slot, held until release() is called, so requests pile up behind it. */
+function heldSlot() {
+  const limit = pLimit(1);
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  void limit(() => gate);
+  return { limit, release };
+}
+
+describe('SessionBatcher', () => {
+  it('merges waiting requests of several domains into sessions of at most the cap: the oldest, then others that fit', async () => {
+    const host = recorder();
+    const slot = heldSlot();
+    const batcher = new SessionBatcher(hosts, host.ask, slot.limit, 25);
+    const requests = [
+      addresses('a.example', 10),
+      addresses('b.example', 10),
+      addresses('c.example', 10),
+      addresses('d.example', 3),
+    ];
+    const pending = requests.map((r) => batcher.ask(r));
+    slot.release();
+    const answers = await Promise.all(pending);
+    expect(host.sessions).toEqual([[...requests[0]!, ...requests[1]!, ...requests[3]!], requests[2]]);
+    answers.forEach((got, i) => expect(got.map((a) => a.reason)).toEqual(requests[i]));
+  });
+
+  it('sends a request larger than the cap on its own rather than split it', async () => {
+    const host = recorder();
+    const slot = heldSlot();
+    const batcher = new SessionBatcher(hosts, host.ask, slot.limit, 5);
+    const pending = [batcher.ask(addresses('a.example', 2)), batcher.ask(addresses('b.example', 7))];
+    slot.release();
+    await Promise.all(pending);
+    expect(host.sessions.map((s) => s.length)).toEqual([2, 7]);
+  });
+
+  it('answers waiting requests unasked once stopped, without connecting', async () => {
+    const host = recorder();
+    const slot = heldSlot();
+    const batcher = new SessionBatcher(hosts, host.ask, slot.limit, 25);
+    const pending = batcher.ask(addresses('a.example', 3));
+    const unasked: MailboxResult = { outcome: 'error', reason: 'stopped', reply: '', mxHost: '' };
+    batcher.stop(unasked);
+    slot.release();
+    expect(await pending).toEqual([unasked, unasked, unasked]);
+    expect(await batcher.ask(addresses('b.example', 1))).toEqual([unasked]);
+    expect(host.sessions).toEqual([]);
+  });
+
+  it('rejects every request of a session whose ask throws', async () => {
+    const slot = heldSlot();
+    const batcher = new SessionBatcher(hosts, () => Promise.reject(new Error('boom')), slot.limit, 25);
+    const pending = [batcher.ask(['a@a.example']), batcher.ask(['b@b.example'])];
+    slot.release();
+    for (const p of pending) await expect(p).rejects.toThrow('boom');
+  });
+
+  it('keys host sets by name and preference, ignoring case', () => {
+    const other: MxHost[] = [{ exchange: 'MX.Hosting.example', priority: 10, addresses: ['127.0.0.2'] }];
+    expect(hostSetKey(other)).toBe(hostSetKey(hosts));
+    expect(hostSetKey([{ ...hosts[0]!, priority: 20 }])).not.toBe(hostSetKey(hosts));
+  });
+});
