@@ -4,7 +4,7 @@ import { stat, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import ora, { type Ora } from 'ora';
 import { checkSyntax, duplicateKey } from '../core/syntax.js';
-import { hash53 } from '../core/hash.js';
+import { hash53, HashSet53 } from '../core/hash.js';
 import { isDisposableDomain, roleTypeOf } from '../core/flags.js';
 import { bucketOf } from '../core/types.js';
 import {
@@ -15,7 +15,7 @@ import {
   type CacheStore,
   type Verifier,
 } from '../index.js';
-import { openInput, type DataRow } from '../io/read.js';
+import { openInput, rowsOf, type DataRow } from '../io/read.js';
 import { openSplitWriter, outputBaseName, recordWriter, type SplitWriter } from '../io/write.js';
 import { renderCredits, renderSummary } from '../report/render.js';
 import { createSummary, estimateCredits, type Summary } from '../report/summary.js';
@@ -102,21 +102,21 @@ async function rowCountOf(inputPath: string, hasHeader: boolean): Promise<number
 }
 
 /** --estimate: the most a pay-per-valid service could charge, from syntax and dedup alone. */
-async function runEstimate(rows: AsyncIterable<DataRow>, options: RunOptions, streams: Streams): Promise<void> {
-  const seen = new Set<number>();
+async function runEstimate(batches: AsyncIterable<DataRow[]>, options: RunOptions, streams: Streams): Promise<void> {
+  const seen = new HashSet53();
   let total = 0;
   let wellFormed = 0;
   let chargeable = 0;
-  for await (const row of rows) {
-    total += 1;
-    const syntax = checkSyntax(row.address, { allowAddressLiterals: options.verify.allowAddressLiterals });
-    const key = hash53(duplicateKey(syntax));
-    if (seen.has(key)) continue;
-    seen.add(key);
-    if (!syntax.ok) continue;
-    wellFormed += 1;
-    // Only what decides the charge: role inboxes and disposable domains are free.
-    if (roleTypeOf(syntax.local) === '' && !isDisposableDomain(syntax.domain)) chargeable += 1;
+  for await (const batch of batches) {
+    for (const row of batch) {
+      total += 1;
+      const syntax = checkSyntax(row.address, { allowAddressLiterals: options.verify.allowAddressLiterals });
+      if (!seen.add(hash53(duplicateKey(syntax)))) continue;
+      if (!syntax.ok) continue;
+      wellFormed += 1;
+      // Only what decides the charge: role inboxes and disposable domains are free.
+      if (roleTypeOf(syntax.local) === '' && !isDisposableDomain(syntax.domain)) chargeable += 1;
+    }
   }
   const credits = estimateCredits(total, seen.size, chargeable, options.creditPrice);
   const out = streams.stdout;
@@ -136,10 +136,10 @@ async function writeSummaryJson(path: string, content: unknown): Promise<void> {
 }
 
 /** Keeps the rows of this shard: whole domains go to one shard (src/io/shard.ts). */
-function onlyShard(rows: AsyncIterable<DataRow>, shard: Shard | undefined): AsyncIterable<DataRow> {
-  if (!shard) return rows;
+function onlyShard(batches: AsyncIterable<DataRow[]>, shard: Shard | undefined): AsyncIterable<DataRow[]> {
+  if (!shard) return batches;
   return (async function* () {
-    for await (const row of rows) if (inShard(row.address, shard)) yield row;
+    for await (const batch of batches) yield batch.filter((row) => inShard(row.address, shard));
   })();
 }
 
@@ -201,9 +201,10 @@ function onInterrupt(stop: () => void): () => void {
 
 async function verifyList(inputPath: string, options: RunOptions, streams: Streams): Promise<Summary | undefined> {
   const opened = await openInput(inputPath, { column: options.column, sheet: options.sheet, stdin: streams.stdin });
-  const input = { ...opened, rows: onlyShard(opened.rows, options.shard) };
+  const batches = onlyShard(opened.batches, options.shard);
+  const input = { ...opened, batches, rows: rowsOf(batches) };
   if (options.estimate) {
-    await runEstimate(input.rows, options, streams);
+    await runEstimate(input.batches, options, streams);
     return undefined;
   }
 

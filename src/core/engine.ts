@@ -8,7 +8,7 @@ import { DomainQueue, systemClock, type AskMailboxes, type Clock } from './domai
 import { hostSetKey, SessionBatcher, type Limit } from './session-batcher.js';
 import { flagsOf, NO_FLAGS } from './flags.js';
 import type { VerifyOptions } from './options.js';
-import { hash53 } from './hash.js';
+import { hash53, HashSet53 } from './hash.js';
 import { checkSyntax, duplicateKey, keyOfNormalised } from './syntax.js';
 import type { CatchAllResult, Findings, MailboxResult, MxHost, MxResult, RowResult, VerificationResult } from './types.js';
 import { verdictOf } from './verdict.js';
@@ -215,7 +215,7 @@ export async function* verifyRows<R extends InputRow>(
 ): AsyncGenerator<VerifiedRow<R>> {
   const window = options.window ?? LOOK_AHEAD_ROWS;
   const recentMax = options.recent ?? RECENT_RESULTS;
-  const everSeen = new Set<number>();
+  const everSeen = new HashSet53();
   // Verdicts by duplicate key, oldest first (a Map keeps insertion order).
   const recent = new Map<string, Promise<VerificationResult>>();
   const queue: { row: R; email: string; pending: Promise<VerificationResult>; duplicate: boolean }[] = [];
@@ -228,9 +228,7 @@ export async function* verifyRows<R extends InputRow>(
 
   for await (const row of rows) {
     const { key, email } = identityOf(row.address);
-    const hash = hash53(key);
-    const duplicate = everSeen.has(hash);
-    everSeen.add(hash);
+    const duplicate = !everSeen.add(hash53(key));
     let pending = recent.get(key);
     if (pending) {
       recent.delete(key); // refreshed: the latest use keeps it longest

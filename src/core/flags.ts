@@ -68,10 +68,15 @@ for (const [group, prefixes] of [
 }
 for (const prefix of Object.keys(ROLE_TYPE_BY_PREFIX)) roleGroupByPrefix.set(prefix, 'general');
 
+// Most local parts are longer than any role name: those need no further look (a million rows).
+const LONGEST_ROLE = Math.max(...[...roleGroupByPrefix.keys()].map((prefix) => prefix.length));
+
 /** The role type of a local part, or '' for a personal address. */
 export function roleTypeOf(local: string): string {
   // "support+eu" and "Sales" are the same inboxes as "support" and "sales".
-  const base = local.toLowerCase().split('+')[0] ?? '';
+  const plus = local.indexOf('+');
+  if ((plus < 0 ? local.length : plus) > LONGEST_ROLE) return '';
+  const base = (plus < 0 ? local : local.slice(0, plus)).toLowerCase();
   if (!roleGroupByPrefix.has(base)) return '';
   return ROLE_TYPE_BY_PREFIX[base] ?? roleGroupByPrefix.get(base) ?? 'general';
 }
@@ -80,8 +85,19 @@ export function roleTypeOf(local: string): string {
 // measured): one Set for the process makes it a hash lookup.
 const disposableDomains = disposableEmailBlocklistSet();
 
+// The list is large enough that each look misses the CPU cache; a list repeats its domains.
+const DISPOSABLE_MEMO_SIZE = 8192;
+const disposableMemo = new Map<string, boolean>();
+
+/** `domain` as checkSyntax gives it: ASCII, lowercase. */
 export function isDisposableDomain(domain: string): boolean {
-  return disposableDomains.has(domain.toLowerCase());
+  let answer = disposableMemo.get(domain);
+  if (answer === undefined) {
+    answer = disposableDomains.has(domain);
+    if (disposableMemo.size >= DISPOSABLE_MEMO_SIZE) disposableMemo.clear();
+    disposableMemo.set(domain, answer);
+  }
+  return answer;
 }
 
 /** Disposable services are in many free lists too; a disposable domain is not "free". */

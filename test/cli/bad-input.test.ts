@@ -140,6 +140,16 @@ describe('bad input exits 2 with one line naming the file, the problem and the f
     expect(existsSync(join(work, out))).toBe(MID_RUN.has(file));
   });
 
+  it('an unclosed quote on standard input, which cannot be read again for the line: names the record', async () => {
+    const run = await runCli(['-', '--out-dir', 'out-stdin', '--offline'], {
+      cwd: work,
+      input: 'email,name\nok@b.com,x\n"a@b.com,x\nc@d.com,y\n',
+    });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/^email-verify: stdin: a quote opened in the row of record 3 is never closed; close it/);
+    expect(run.stderr).not.toMatch(/^\s+at /m);
+  });
+
   it('an --out-dir that cannot be created (a path under a regular file; chmod does not stop root)', async () => {
     const run = await runCli(['list.csv', '--out-dir', 'file.txt/out', '--offline'], { cwd: work });
     expect(run.code).toBe(2);
