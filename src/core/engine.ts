@@ -3,9 +3,10 @@
 // the catch-all probe and retries are in domain-queue.ts, sessions shared by domains with the
 // same mail hosts in session-batcher.ts.
 import { randomBytes } from 'node:crypto';
-import pLimit, { type LimitFunction } from 'p-limit';
+import pLimit from 'p-limit';
 import { DomainQueue, systemClock, type AskMailboxes, type Clock } from './domain-queue.js';
-import { hostSetKey, SessionBatcher, type Limit } from './session-batcher.js';
+import { HostLimit } from './host-limit.js';
+import { hostSetKey, SessionBatcher, type HostSlots } from './session-batcher.js';
 import { flagsOf, NO_FLAGS } from './flags.js';
 import type { VerifyOptions } from './options.js';
 import { hash53, HashSet53 } from './hash.js';
@@ -70,24 +71,27 @@ export function createVerifier(options: VerifyOptions, network: Network, deps: V
   const queues = new Map<string, DomainQueue>();
   const batchers = new Map<string, SessionBatcher>();
   // Domains are keyed to their primary MX host, so domains sharing a host share its cap.
-  const hostLimits = new Map<string, LimitFunction>();
-  const sessionLimit = (hosts: MxHost[]): Limit => {
+  const hostLimits = new Map<string, HostLimit>();
+  const slotsFor = (hosts: MxHost[]): HostSlots => {
     const host = hosts[0]?.exchange ?? '';
     let limit = hostLimits.get(host);
     if (!limit) {
-      limit = pLimit(options.perHostConcurrency);
+      limit = new HostLimit(options.perHostConcurrency, clock);
       hostLimits.set(host, limit);
     }
     const perHost = limit;
-    // The host's slot first: waiting for a busy host must not hold one of the global slots.
-    return <T>(fn: () => Promise<T>): Promise<T> => perHost(() => global(fn));
+    return {
+      // The host's slot first: waiting for a busy host must not hold one of the global slots.
+      run: (fn) => perHost.run(() => global(fn)),
+      report: (results) => perHost.report(results),
+    };
   };
 
   const batcherOf = (hosts: MxHost[]): SessionBatcher => {
     const key = hostSetKey(hosts);
     let batcher = batchers.get(key);
     if (!batcher) {
-      batcher = new SessionBatcher(hosts, network.askMailboxes, sessionLimit(hosts), options.recipientsPerSession);
+      batcher = new SessionBatcher(hosts, network.askMailboxes, slotsFor(hosts), options.recipientsPerSession);
       batchers.set(key, batcher);
     }
     return batcher;

@@ -6,7 +6,11 @@
 import type { AskMailboxes } from './domain-queue.js';
 import type { MailboxResult, MxHost } from './types.js';
 
-export type Limit = <T>(fn: () => Promise<T>) => Promise<T>;
+/** Session slots for one host: granted by run(), told how each session went by report(). */
+export interface HostSlots {
+  run<T>(fn: () => Promise<T>): Promise<T>;
+  report(results: MailboxResult[]): void;
+}
 
 interface Request {
   recipients: string[];
@@ -22,7 +26,7 @@ export class SessionBatcher {
     private readonly hosts: MxHost[],
     private readonly askHosts: AskMailboxes,
     /** Grants session slots (per host and overall). */
-    private readonly limit: Limit,
+    private readonly slots: HostSlots,
     private readonly maxRecipients: number,
   ) {}
 
@@ -32,7 +36,7 @@ export class SessionBatcher {
       this.waiting.push({ recipients, resolve, reject });
       // One slot asked for per request, so there are always enough; a slot that finds its
       // request already carried by an earlier session is given back at once.
-      void this.limit(() => this.runSession());
+      void this.slots.run(() => this.runSession());
     });
   }
 
@@ -47,7 +51,12 @@ export class SessionBatcher {
     if (batch.length === 0) return;
     const recipients = batch.flatMap((r) => r.recipients);
     try {
-      const results = this.unasked ? recipients.map(() => this.unasked!) : await this.askHosts(this.hosts, recipients);
+      if (this.unasked) {
+        batch.forEach((r) => r.resolve(r.recipients.map(() => this.unasked!)));
+        return;
+      }
+      const results = await this.askHosts(this.hosts, recipients);
+      this.slots.report(results);
       let at = 0;
       for (const request of batch) {
         request.resolve(results.slice(at, at + request.recipients.length));

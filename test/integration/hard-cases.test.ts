@@ -6,6 +6,8 @@ import { startSimNet, type SimNet, type SimNetSpec } from '../support/simnet.js'
 
 const mailboxes = ['alice', 'bob', 'carol', 'dan', 'erin', 'fay'];
 
+const CROWDED_DOMAINS = Array.from({ length: 12 }, (_, i) => `crowded${i}.example`);
+
 const SPEC: SimNetSpec = {
   hosts: {
     'mx.normal.example': { behaviour: { kind: 'mailboxes', mailboxes, full: ['full'], disabled: ['gone'] } },
@@ -27,6 +29,7 @@ const SPEC: SimNetSpec = {
     'mx1.reset.example': { behaviour: { kind: 'reset_after_mail' } },
     'mx2.reset.example': { behaviour: { kind: 'mailboxes', mailboxes } },
     'mx.allbusy.example': { behaviour: { kind: 'busy' } },
+    'mx.crowded.example': { behaviour: { kind: 'mailboxes', mailboxes }, maxConnections: 1 },
     'mx.tls.example': { behaviour: { kind: 'mailboxes', mailboxes }, requireTls: true },
     'mx.nonull.example': { behaviour: { kind: 'mailboxes', mailboxes }, refuseNullSender: true },
     'mx.limit.example': { behaviour: { kind: 'mailboxes', mailboxes }, maxRecipients: 2 },
@@ -78,6 +81,7 @@ const SPEC: SimNetSpec = {
     'implicit.example': { aHost: 'a-host.implicit.example' },
     'grey.example': { mx: [{ host: 'mx.grey.example', priority: 10 }] },
     'pipe.example': { mx: [{ host: 'mx.pipe.example', priority: 10 }] },
+    ...Object.fromEntries(CROWDED_DOMAINS.map((d) => [d, { mx: [{ host: 'mx.crowded.example', priority: 10 }] }])),
     'nopipe.example': { mx: [{ host: 'mx.nopipe.example', priority: 10 }] },
     'utf8.example': { mx: [{ host: 'mx.utf8.example', priority: 10 }] },
     'ascii.example': { mx: [{ host: 'mx.ascii.example', priority: 10 }] },
@@ -153,6 +157,26 @@ describe('unreachable hosts', () => {
     const tries = net.counters('mx.allbusy.example').connections - before;
     expect(tries).toBeGreaterThanOrEqual(2);
     expect(tries).toBeLessThanOrEqual(4);
+  });
+
+  it('a host that takes one session at a time and turns away the rest gets fewer at once (adaptive back-off)', async () => {
+    const verifier = createDefaultVerifier({
+      ...base,
+      concurrency: 8,
+      perHostConcurrency: 4,
+      recipientsPerSession: 3,
+      greylistDelayMs: 100,
+      greylistBudgetMs: 20_000,
+    });
+    const addresses = CROWDED_DOMAINS.flatMap((d) => ['alice', 'bob', 'carol', 'zed'].map((u) => `${u}@${d}`));
+    const verdicts = await Promise.all(addresses.map((a) => verifier.verify(a)));
+    expect(verdicts.map((v) => v.result)).toEqual(addresses.map((a) => (a.startsWith('zed') ? 'invalid' : 'valid')));
+    const host = net.counters('mx.crowded.example');
+    // 60 RCPTs (48 addresses and 12 probes) at 3 a session: 20 sessions at least. The first burst
+    // of 4 turns 3 away and halves the limit each time, down to 1; without adapting, every round
+    // of retries would again send 4 at once and have 3 turned away.
+    expect(host.turnedAway).toBeGreaterThan(0);
+    expect(host.turnedAway).toBeLessThanOrEqual(6);
   });
 
   it.each([

@@ -65,6 +65,8 @@ export interface HostSpec {
   refuseNullSender?: boolean;
   /** Answer 452 4.5.3 after this many RCPTs in one session. */
   maxRecipients?: number;
+  /** Greet with 421 4.7.0 when more than this many sessions are open (smtp-server hosts). */
+  maxConnections?: number;
   /** false: do not advertise STARTTLS in EHLO (smtp-server hosts), so clients stay in plain text. */
   advertiseStartTls?: boolean;
   /** false: do not offer SMTPUTF8 (RFC 6531), as many older hosts do not. */
@@ -130,6 +132,8 @@ export interface HostCounters {
   mostCommandsAtOnce: number;
   /** The client address of each connection (a proxy's, or a --source-ip). */
   remoteAddresses: string[];
+  /** Connections greeted with 421 because maxConnections were open. */
+  turnedAway: number;
 }
 
 export interface SimNet {
@@ -159,6 +163,7 @@ const emptyCounters = (): HostCounters => ({
   sessions: [],
   remoteAddresses: [],
   mostCommandsAtOnce: 0,
+  turnedAway: 0,
 });
 
 /** Timers that close() can clear, so nothing of the network outlives it. */
@@ -235,6 +240,8 @@ interface HostRuntime {
   /** RCPT count per session id, for maxRecipients. */
   perSession: Map<string, number>;
   timers: Timers;
+  /** Sessions open now (smtp-server hosts). */
+  open: number;
 }
 
 /** 452 after maxRecipients, else the behaviour's answer. */
@@ -283,7 +290,14 @@ function smtpServerFor(host: HostRuntime, recorders: Map<string, (chunk: Buffer 
     hideSMTPUTF8: spec.advertiseSmtpUtf8 === false,
     hidePIPELINING: spec.advertisePipelining === false,
     onConnect(_session, callback) {
-      later(() => (spec.behaviour.kind === 'busy' ? callback(smtpError(421, '4.3.2 Too busy, try again later')) : callback()));
+      host.open += 1;
+      const crowded = spec.maxConnections !== undefined && host.open > spec.maxConnections;
+      if (crowded) counters.turnedAway += 1;
+      later(() => {
+        if (spec.behaviour.kind === 'busy') return callback(smtpError(421, '4.3.2 Too busy, try again later'));
+        if (crowded) return callback(smtpError(421, '4.7.0 Too many concurrent SMTP connections; please try again later'));
+        callback();
+      });
     },
     onSecure(socket, session, callback) {
       // Keep recording after STARTTLS: the TLS socket carries the decrypted commands.
@@ -312,6 +326,7 @@ function smtpServerFor(host: HostRuntime, recorders: Map<string, (chunk: Buffer 
       stream.on('end', () => callback(smtpError(554, '5.0.0 DATA is not expected here')));
     },
     onClose(session) {
+      host.open -= 1;
       recorders.delete(session.id);
     },
   });
@@ -487,7 +502,7 @@ function relayWithLatency(outer: net.Socket, oneWayMs: number, timers: Timers, s
 
 /** One mail host: our listener, and every socket it accepted so close() can destroy them. */
 function startSmtpHost(spec: HostSpec, counters: HostCounters, timers: Timers): { server: net.Server; sockets: Set<net.Socket> } {
-  const host: HostRuntime = { spec, counters, greylists: new WeakMap(), perSession: new Map(), timers };
+  const host: HostRuntime = { spec, counters, greylists: new WeakMap(), perSession: new Map(), timers, open: 0 };
   const recorders = new Map<string, (chunk: Buffer | string) => void>();
   const smtp = SCRIPTED.has(spec.behaviour.kind) ? undefined : smtpServerFor(host, recorders);
   const sockets = new Set<net.Socket>();

@@ -24,7 +24,8 @@ function heldSlot() {
   let release!: () => void;
   const gate = new Promise<void>((r) => (release = r));
   void limit(() => gate);
-  return { limit, release };
+  const reports: MailboxResult[][] = [];
+  return { limit: { run: limit, report: (results: MailboxResult[]) => reports.push(results) }, release, reports };
 }
 
 describe('SessionBatcher', () => {
@@ -43,6 +44,8 @@ describe('SessionBatcher', () => {
     const answers = await Promise.all(pending);
     expect(host.sessions).toEqual([[...requests[0]!, ...requests[1]!, ...requests[3]!], requests[2]]);
     answers.forEach((got, i) => expect(got.map((a) => a.reason)).toEqual(requests[i]));
+    // Each session's answers go to the host's slots, which adapt to how the host takes them.
+    expect(slot.reports.map((r) => r.length)).toEqual([23, 10]);
   });
 
   it('sends a request larger than the cap on its own rather than split it', async () => {
