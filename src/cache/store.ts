@@ -169,6 +169,57 @@ class Table {
   }
 }
 
+/**
+ * Resolves once every writer job lmdb-js has started on the thread pool has finished.
+ *
+ * lmdb-js resolves a commit (and so `flushed`) as soon as the main thread sees the commit flag
+ * in the shared instruction buffer, which its writer thread sets *before* it is done with the
+ * environment: WriteWorker::Write still calls mdb_env_get_userctx(env) and
+ * ExtendedEnv::notifyUserCallbacks after publishing the flag. The main thread can see the flag
+ * early (another writer job's completion callback, or the check lmdb-js makes on every eighth
+ * write), and `close()` then frees the environment under that thread: SIGSEGV in
+ * std::_Hashtable::find <- ExtendedEnv::notifyUserCallbacks <- WriteWorker::Write, now and then
+ * under load. A job's completion callback runs on the main thread only after its thread has
+ * returned, so closing once every started job has called back is safe.
+ */
+export function trackWriterJobs(root: RootDatabase<string, string>): () => Promise<void> {
+  type Callback = (this: unknown, status: number) => unknown;
+  type NativeEnv = { startWriting?: (address: number, callback: Callback) => void };
+  const env = (root as unknown as { env?: NativeEnv }).env;
+  const startWriting = env?.startWriting;
+  if (!env || typeof startWriting !== 'function') return () => Promise.resolve(); // another lmdb-js: nothing to wait for
+  let running = 0;
+  let idle: (() => void)[] = [];
+  const finished = (): void => {
+    running -= 1;
+    if (running > 0) return;
+    const waiting = idle;
+    idle = [];
+    for (const resolve of waiting) resolve();
+  };
+  // A native method: read-only on the prototype, so it is shadowed with an own property.
+  const tracked = (address: number, callback: Callback): void => {
+    // The native side calls back with the receiver set to the callback itself when the job is
+    // complete (writes_complete), and with an undefined receiver for progress reports.
+    const wrapped: Callback = function (this: unknown, status) {
+      try {
+        return callback.call(this, status);
+      } finally {
+        if (this === wrapped) finished();
+      }
+    };
+    running += 1;
+    try {
+      startWriting.call(env, address, wrapped);
+    } catch (error) {
+      finished();
+      throw error;
+    }
+  };
+  Object.defineProperty(env, 'startWriting', { value: tracked, configurable: true, writable: true });
+  return () => (running === 0 ? Promise.resolve() : new Promise<void>((resolve) => idle.push(resolve)));
+}
+
 class LmdbCacheStore implements CacheStore {
   private readonly dns: Table;
   private readonly facts: Table;
@@ -177,11 +228,13 @@ class LmdbCacheStore implements CacheStore {
   private readonly counters: CacheStats = { dnsHits: 0, dnsMisses: 0, resultHits: 0, resultMisses: 0 };
   private writeError: unknown;
   private closing: Promise<void> | undefined;
+  private readonly writersIdle: () => Promise<void>;
 
   constructor(
     private readonly root: RootDatabase<string, string>,
     private readonly clock: Clock,
   ) {
+    this.writersIdle = trackWriterJobs(root);
     const onWriteError = (error: unknown): void => {
       this.writeError ??= error;
     };
@@ -310,6 +363,8 @@ class LmdbCacheStore implements CacheStore {
       try {
         await this.root.flushed;
       } finally {
+        // Committed is not finished: see trackWriterJobs.
+        await this.writersIdle();
         await this.root.close();
       }
       if (this.writeError !== undefined) throw cacheWriteError(this.writeError);
@@ -348,8 +403,8 @@ export function openCacheStore(options: CacheStoreOptions): CacheStore {
   try {
     mkdirSync(dir, { recursive: true });
     // overlappingSync (lmdb-js's default on Linux and macOS) syncs on a background thread that a
-    // native exit hook must wind down; a cache needs no such speed, and crashes at exit (SIGSEGV)
-    // were seen here with it on. Commits still happen off the main thread.
+    // native exit hook must wind down; a cache needs no such speed. (It was not the cause of the
+    // crashes at close: see trackWriterJobs.) Commits still happen off the main thread.
     root = open<string, string>({ path: path.join(dir, CACHE_FILE), encoding: 'string', maxDbs: 8, overlappingSync: false });
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);

@@ -22,9 +22,9 @@ export function runCli(
   options: { input?: string | Buffer; cwd?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv; keepCache?: boolean } = {},
 ): Promise<CliRun> {
   const cacheHome = mkdtempSync(join(tmpdir(), 'email-verify-cache-'));
-  // Runs that are not about the cache go without it: CI here has seen a CLI child die with SIGSEGV
-  // now and then in runs using a fresh lmdb store (see the note on issue 5); the tests of the cache
-  // and of resume name --cache-dir and still exercise it.
+  // Runs that are not about the cache go without it, so no test's answers depend on another's;
+  // the tests of the cache and of resume name --cache-dir. (This began as a guard against an
+  // lmdb crash at close, since found and fixed: trackWriterJobs in src/cache/store.ts.)
   const aboutCache = args.some((a) => a === '--cache-dir' || a === '--no-cache');
   const takesCacheFlag = args[0] !== 'merge' && !args.includes('--version') && !args.includes('--help');
   const fullArgs = aboutCache || !takesCacheFlag || options.keepCache ? args : [...args, '--no-cache'];
