@@ -32,12 +32,15 @@ export function createResolver(options: MxLookupOptions): Resolver {
   return resolver;
 }
 
-type AddressLookup = { kind: 'found'; addresses: string[] } | { kind: 'none' } | { kind: 'failed'; code: string };
+type AddressLookup = { kind: 'found'; addresses: string[]; ttlMs: number } | { kind: 'none' } | { kind: 'failed'; code: string };
 
 async function addressesOf(resolver: Resolver, name: string): Promise<AddressLookup> {
-  const [v4, v6] = await Promise.allSettled([resolver.resolve4(name), resolver.resolve6(name)]);
-  const addresses = [...(v4.status === 'fulfilled' ? v4.value : []), ...(v6.status === 'fulfilled' ? v6.value : [])];
-  if (addresses.length > 0) return { kind: 'found', addresses };
+  const [v4, v6] = await Promise.allSettled([resolver.resolve4(name, { ttl: true }), resolver.resolve6(name, { ttl: true })]);
+  const records = [...(v4.status === 'fulfilled' ? v4.value : []), ...(v6.status === 'fulfilled' ? v6.value : [])];
+  if (records.length > 0) {
+    const ttlMs = Math.min(...records.map((r) => r.ttl * 1000));
+    return { kind: 'found', addresses: records.map((r) => r.address), ttlMs };
+  }
   const codes = [v4, v6].map((r) => (r.status === 'rejected' ? codeOf(r.reason) : 'ENODATA'));
   const failure = codes.find((c) => !NO_SUCH_NAME.has(c) && !NO_DATA.has(c));
   return failure ? { kind: 'failed', code: failure } : { kind: 'none' };
@@ -49,10 +52,30 @@ function failed(code: string): MxResult {
 
 /** Looks up where mail for `domain` goes, resolving each host's addresses with the same resolver. */
 export async function checkMx(resolver: Resolver, domain: string): Promise<MxResult> {
+  return (await lookupWithTtl(resolver, domain)).result;
+}
+
+export interface TimedMxResult {
+  result: MxResult;
+  /** How long the answer may be kept (see lookupWithTtl). */
+  ttlMs: number;
+}
+
+/**
+ * checkMx, and how long its answer may be kept: an answer naming mail hosts for the shortest TTL
+ * of their address records, at most MX_TTL_MS (node:dns gives no TTL for MX records themselves);
+ * any other answer for NEGATIVE_TTL_MS.
+ */
+export async function lookupWithTtl(resolver: Resolver, domain: string): Promise<TimedMxResult> {
+  const other = (result: MxResult): TimedMxResult => ({ result, ttlMs: NEGATIVE_TTL_MS });
+  const found = (hosts: MxHost[], implicit: boolean, ttlMs: number): TimedMxResult => ({
+    result: { kind: 'mx', implicit, hosts },
+    ttlMs: Math.min(MX_TTL_MS, ttlMs),
+  });
   // An address literal (user@[192.0.2.1]) names its host directly.
   const literal = domain.replace(/^\[(?:ipv6:)?/i, '').replace(/\]$/, '');
   if (domain.startsWith('[') && isIP(literal)) {
-    return { kind: 'mx', implicit: true, hosts: [{ exchange: literal, priority: 0, addresses: [literal] }] };
+    return found([{ exchange: literal, priority: 0, addresses: [literal] }], true, MX_TTL_MS);
   }
 
   let records: { exchange: string; priority: number }[];
@@ -60,37 +83,37 @@ export async function checkMx(resolver: Resolver, domain: string): Promise<MxRes
     records = await resolver.resolveMx(domain);
   } catch (error) {
     const code = codeOf(error);
-    if (NO_SUCH_NAME.has(code)) return { kind: 'no_domain' };
-    if (!NO_DATA.has(code)) return failed(code);
+    if (NO_SUCH_NAME.has(code)) return other({ kind: 'no_domain' });
+    if (!NO_DATA.has(code)) return other(failed(code));
     records = [];
   }
 
   // RFC 7505: a single MX of "." with preference 0 says the domain accepts no mail.
-  if (records.length === 1 && (records[0]?.exchange ?? '') === '') return { kind: 'null_mx' };
+  if (records.length === 1 && (records[0]?.exchange ?? '') === '') return other({ kind: 'null_mx' });
   records = records.filter((r) => r.exchange !== '');
 
   if (records.length === 0) {
     // RFC 5321 §5.1: no MX records, so the domain itself is the mail host if it has an address.
     const own = await addressesOf(resolver, domain);
-    if (own.kind === 'found') {
-      return { kind: 'mx', implicit: true, hosts: [{ exchange: domain, priority: 0, addresses: own.addresses }] };
-    }
-    return own.kind === 'failed' ? failed(own.code) : { kind: 'no_mail_host' };
+    if (own.kind === 'found') return found([{ exchange: domain, priority: 0, addresses: own.addresses }], true, own.ttlMs);
+    return other(own.kind === 'failed' ? failed(own.code) : { kind: 'no_mail_host' });
   }
 
   records.sort((a, b) => a.priority - b.priority);
   const lookups = await Promise.all(records.map((r) => addressesOf(resolver, r.exchange)));
   const hosts: MxHost[] = [];
+  let ttlMs = MX_TTL_MS;
   let failure: string | undefined;
   records.forEach((r, i) => {
     const lookup = lookups[i];
-    if (lookup?.kind === 'found')
+    if (lookup?.kind === 'found') {
       hosts.push({ exchange: r.exchange.toLowerCase(), priority: r.priority, addresses: lookup.addresses });
-    else if (lookup?.kind === 'failed') failure ??= lookup.code;
+      ttlMs = Math.min(ttlMs, lookup.ttlMs);
+    } else if (lookup?.kind === 'failed') failure ??= lookup.code;
   });
-  if (hosts.length > 0) return { kind: 'mx', implicit: false, hosts };
+  if (hosts.length > 0) return found(hosts, false, ttlMs);
   // Hosts that do not resolve at all are a fact; a host whose lookup failed is not.
-  return failure ? failed(failure) : { kind: 'no_mail_host' };
+  return other(failure ? failed(failure) : { kind: 'no_mail_host' });
 }
 
 /** Answers kept between runs (the on-disk store). */
@@ -99,8 +122,9 @@ export interface MxCache {
   put(domain: string, result: MxResult, ttlMs: number): void;
 }
 
-// node:dns gives no TTL for MX records, so answers are kept for fixed, modest times; a domain
-// that does not exist may be registered soon, so "no" is kept shorter than "yes" (RFC 2308).
+// node:dns gives no TTL for MX records, so answers naming hosts are kept for at most an hour (less
+// when their address records say so); a domain that does not exist may be registered soon, so
+// "no" is kept shorter (RFC 2308).
 export const MX_TTL_MS = 60 * 60_000;
 export const NEGATIVE_TTL_MS = 10 * 60_000;
 
@@ -115,13 +139,14 @@ export function createMxLookup(options: MxLookupOptions, cache?: MxCache): (doma
     let pending = inFlight.get(domain);
     if (!pending) {
       const known = cache?.get(domain);
-      pending = known ? Promise.resolve(known) : checkMx(resolver, domain);
-      pending = pending.then((result) => {
-        // A failed lookup says nothing about the domain: the next address asks again.
-        if (result.kind === 'lookup_failed') inFlight.delete(domain);
-        else if (!known) cache?.put(domain, result, result.kind === 'mx' ? MX_TTL_MS : NEGATIVE_TTL_MS);
-        return result;
-      });
+      pending = known
+        ? Promise.resolve(known)
+        : lookupWithTtl(resolver, domain).then(({ result, ttlMs }) => {
+            // A failed lookup says nothing about the domain: the next address asks again.
+            if (result.kind === 'lookup_failed') inFlight.delete(domain);
+            else cache?.put(domain, result, ttlMs);
+            return result;
+          });
       inFlight.set(domain, pending);
     }
     return pending;

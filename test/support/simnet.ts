@@ -110,6 +110,8 @@ export interface SimNetSpec {
   domains: Record<string, DomainSpec>;
   /** Delay every DNS answer by this much (benchmarks). */
   dnsDelayMs?: number;
+  /** The TTL of every DNS record, in seconds; 300 by default. */
+  dnsTtl?: number;
 }
 
 export interface HostCounters {
@@ -638,6 +640,7 @@ async function startOn(prefix: string, spec: SimNetSpec): Promise<SimNet> {
       // The right ID, so the resolver reads the rest instead of discarding a stray packet.
       return send(Buffer.concat([message.subarray(0, 2), randomBytes(30)]), remote);
     }
+    const ttl = spec.dnsTtl ?? 300;
     const answers: dnsPacket.Answer[] = [];
     let rcode: 'NOERROR' | 'NXDOMAIN' | 'SERVFAIL' = 'NOERROR';
     if (domain?.servfail) rcode = 'SERVFAIL';
@@ -645,16 +648,16 @@ async function startOn(prefix: string, spec: SimNetSpec): Promise<SimNet> {
       // No answers: the resolver must ask again over TCP, where nothing listens.
     } else if (domain) {
       if (question.type === 'MX' && domain.nullMx) {
-        answers.push({ type: 'MX', name: question.name, ttl: 300, data: { preference: 0, exchange: '.' } });
+        answers.push({ type: 'MX', name: question.name, ttl, data: { preference: 0, exchange: '.' } });
       } else if (question.type === 'MX') {
         for (const mx of domain.mx ?? []) {
-          answers.push({ type: 'MX', name: question.name, ttl: 300, data: { preference: mx.priority, exchange: mx.host } });
+          answers.push({ type: 'MX', name: question.name, ttl, data: { preference: mx.priority, exchange: mx.host } });
         }
       } else if (question.type === 'A' && domain.aHost && addresses.has(domain.aHost.toLowerCase())) {
-        answers.push({ type: 'A', name: question.name, ttl: 300, data: addresses.get(domain.aHost.toLowerCase())! });
+        answers.push({ type: 'A', name: question.name, ttl, data: addresses.get(domain.aHost.toLowerCase())! });
       }
     } else if (addresses.has(name)) {
-      if (question.type === 'A') answers.push({ type: 'A', name: question.name, ttl: 300, data: addresses.get(name)! });
+      if (question.type === 'A') answers.push({ type: 'A', name: question.name, ttl, data: addresses.get(name)! });
     } else {
       rcode = 'NXDOMAIN';
     }
