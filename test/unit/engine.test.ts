@@ -55,14 +55,15 @@ describe('verifyRows', () => {
       },
       close: () => undefined,
     };
-    const rows = ['a@x.example', 'b@x.example', 'A@x.example', 'c@x.example', 'd@x.example', 'a@x.example'].map(
-      (address, index) => ({ index, address }),
-    );
+    const rows = ['a@x.example', 'A@x.example', 'b@x.example', 'c@x.example', 'a@x.example'].map((address, index) => ({
+      index,
+      address,
+    }));
     const out = [];
     for await (const item of verifyRows(rows, verifier, { window: 1, recent: 2 })) out.push(item);
-    expect(out.map((o) => o.result.duplicate)).toEqual([false, false, true, false, false, true]);
-    // The first repeat of a@ was still in memory; the last one had been pushed out by c@ and d@.
-    expect(asked).toEqual(['a@x.example', 'b@x.example', 'c@x.example', 'd@x.example', 'a@x.example']);
+    expect(out.map((o) => o.result.duplicate)).toEqual([false, true, false, false, true]);
+    // The first repeat of a@ was still in memory; the last one had been pushed out by b@ and c@.
+    expect(asked).toEqual(['a@x.example', 'b@x.example', 'c@x.example', 'a@x.example']);
     expect(out.map((o) => o.result.email)).toEqual(rows.map((r) => r.address));
   });
 });
