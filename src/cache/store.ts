@@ -36,13 +36,10 @@ export interface CacheStore {
   /** Per-address results; a result older than maxAgeMs is not returned. */
   getResult<T>(key: string, maxAgeMs: number): T | undefined;
   putResult<T>(key: string, value: T): void;
-  /** Resume checkpoints: which row indexes of a run are done, and the output bucket of each. */
-  markRowsDone(runKey: string, rows: { index: number; bucket: string }[]): void;
-  doneRows(runKey: string): Map<number, string>;
   /** A run's own results, whatever their category, kept until clearRun: what a resumed run reuses. */
   putRunResult<T>(runKey: string, key: string, value: T): void;
   getRunResult<T>(runKey: string, key: string): T | undefined;
-  /** Forgets a run's rows and results. */
+  /** Forgets a run's results. */
   clearRun(runKey: string): void;
   /** Counters for the bench: hits and misses per kind since open. */
   stats(): CacheStats;
@@ -321,21 +318,6 @@ class LmdbCacheStore implements CacheStore {
     this.results.put(storedKey(key), JSON.stringify(entry));
   }
 
-  markRowsDone(runKey: string, rows: { index: number; bucket: string }[]): void {
-    const prefix = runPrefix(runKey);
-    for (const { index, bucket } of rows) this.runs.put(prefix + index, bucket);
-  }
-
-  doneRows(runKey: string): Map<number, string> {
-    const prefix = runPrefix(runKey);
-    const done = new Map<number, string>();
-    for (const [key, bucket] of this.runs.entries(prefix)) {
-      const index = key.slice(prefix.length);
-      if (/^\d+$/.test(index)) done.set(Number(index), bucket); // the run's results share the prefix
-    }
-    return done;
-  }
-
   putRunResult<T>(runKey: string, key: string, value: T): void {
     this.runs.put(`${runPrefix(runKey)}r:${storedKey(key)}`, JSON.stringify(value));
   }
@@ -460,8 +442,6 @@ export function noCache(): CacheStore {
       return undefined;
     },
     putResult: () => {},
-    markRowsDone: () => {},
-    doneRows: () => new Map(),
     putRunResult: () => {},
     getRunResult: () => undefined,
     clearRun: () => {},

@@ -152,10 +152,8 @@ describe('persistence', () => {
     first.putDns('mx:acme.example', acmeMx, HOUR);
     first.putDomainFact('acme.example', 'catchall', { isCatchAll: false }, DAY);
     first.putResult('jane@acme.example', { result: 'valid' });
-    first.markRowsDone('run-1', [
-      { index: 0, bucket: 'valid' },
-      { index: 2, bucket: 'invalid' },
-    ]);
+    first.putRunResult('run-1', 'jane@acme.example', { result: 'valid' });
+    first.putRunResult('run-1', 'joe@acme.example', { result: 'invalid' });
     await first.close();
 
     clock.advance(MINUTE);
@@ -163,12 +161,8 @@ describe('persistence', () => {
     expect(second.getDns('mx:acme.example')).toEqual(acmeMx);
     expect(second.getDomainFact('acme.example', 'catchall')).toEqual({ isCatchAll: false });
     expect(second.getResult('jane@acme.example', HOUR)).toEqual({ result: 'valid' });
-    expect(second.doneRows('run-1')).toEqual(
-      new Map([
-        [0, 'valid'],
-        [2, 'invalid'],
-      ]),
-    );
+    expect(second.getRunResult('run-1', 'jane@acme.example')).toEqual({ result: 'valid' });
+    expect(second.getRunResult('run-1', 'joe@acme.example')).toEqual({ result: 'invalid' });
   });
 
   it('empties a store written in an older format, and refuses one from a newer version', async () => {
@@ -224,21 +218,19 @@ describe('persistence', () => {
 });
 
 describe('resume checkpoints', () => {
-  it('round-trips 100,000 rows', async () => {
+  it('round-trips 100,000 answers of a run', async () => {
     const dir = tempDir();
-    const buckets = ['valid', 'risky', 'invalid', 'unknown'];
-    const rows = Array.from({ length: 100_000 }, (_, index) => ({ index, bucket: buckets[index % 4]! }));
+    const results = ['valid', 'risky', 'invalid', 'unknown'];
+    const answers = Array.from({ length: 100_000 }, (_, i) => ({ key: `user${i}@acme.example`, result: results[i % 4]! }));
 
     let started = performance.now();
     const store = openCacheStore({ dir });
-    // As the engine would: a checkpoint per batch of finished rows.
-    for (let i = 0; i < rows.length; i += 500) store.markRowsDone('big-run', rows.slice(i, i + 500));
-    const markMs = performance.now() - started;
+    for (const { key, result } of answers) store.putRunResult('big-run', key, { result });
+    const putMs = performance.now() - started;
 
     started = performance.now();
-    const beforeCommit = store.doneRows('big-run');
+    for (const { key, result } of answers) expect(store.getRunResult('big-run', key)).toEqual({ result });
     const readPendingMs = performance.now() - started;
-    expect(beforeCommit.size).toBe(100_000);
 
     started = performance.now();
     await store.close();
@@ -246,46 +238,39 @@ describe('resume checkpoints', () => {
 
     const reopened = openStore(dir);
     started = performance.now();
-    const done = reopened.doneRows('big-run');
+    for (const { key, result } of answers) expect(reopened.getRunResult('big-run', key)).toEqual({ result });
     const readMs = performance.now() - started;
-
-    expect(done.size).toBe(100_000);
-    for (const { index, bucket } of rows) expect(done.get(index)).toBe(bucket);
-    expect(reopened.doneRows('another-run').size).toBe(0);
+    expect(reopened.getRunResult('another-run', answers[0]!.key)).toBeUndefined();
 
     console.log(
-      `100,000 checkpoints: mark ${markMs.toFixed(0)} ms, read before commit ${readPendingMs.toFixed(0)} ms, ` +
+      `100,000 run answers: put ${putMs.toFixed(0)} ms, read before commit ${readPendingMs.toFixed(0)} ms, ` +
         `commit and close ${closeMs.toFixed(0)} ms, read after reopen ${readMs.toFixed(0)} ms`,
     );
   });
 
   it('clearRun forgets one run and leaves the others', async () => {
     const store = openStore(tempDir());
-    store.markRowsDone('run-a', [
-      { index: 1, bucket: 'valid' },
-      { index: 2, bucket: 'risky' },
-    ]);
-    store.markRowsDone('run-b', [{ index: 1, bucket: 'unknown' }]);
+    store.putRunResult('run-a', 'a@acme.example', { result: 'valid' });
+    store.putRunResult('run-a', 'b@acme.example', { result: 'risky' });
+    store.putRunResult('run-b', 'a@acme.example', { result: 'unknown' });
     store.clearRun('run-a');
-    expect(store.doneRows('run-a').size).toBe(0);
+    expect(store.getRunResult('run-a', 'a@acme.example')).toBeUndefined();
     await store.flush();
-    expect(store.doneRows('run-a').size).toBe(0);
-    expect(store.doneRows('run-b')).toEqual(new Map([[1, 'unknown']]));
+    expect(store.getRunResult('run-a', 'b@acme.example')).toBeUndefined();
+    expect(store.getRunResult('run-b', 'a@acme.example')).toEqual({ result: 'unknown' });
 
-    store.markRowsDone('run-a', [{ index: 3, bucket: 'invalid' }]);
-    expect(store.doneRows('run-a')).toEqual(new Map([[3, 'invalid']]));
+    store.putRunResult('run-a', 'c@acme.example', { result: 'invalid' });
+    expect(store.getRunResult('run-a', 'c@acme.example')).toEqual({ result: 'invalid' });
   });
 
-  it("keeps a run's results apart from its rows and from other runs, until clearRun", async () => {
+  it("keeps a run's results apart from other runs across reopening, until clearRun", async () => {
     const dir = tempDir();
     let store = openStore(dir);
     store.putRunResult('run-a', 'alice@acme.example', { result: 'unknown' });
-    store.markRowsDone('run-a', [{ index: 0, bucket: 'unknown' }]);
     expect(store.getRunResult('run-b', 'alice@acme.example')).toBeUndefined();
     await store.close();
     store = openStore(dir);
     expect(store.getRunResult('run-a', 'alice@acme.example')).toEqual({ result: 'unknown' });
-    expect(store.doneRows('run-a')).toEqual(new Map([[0, 'unknown']]));
     store.clearRun('run-a');
     expect(store.getRunResult('run-a', 'alice@acme.example')).toBeUndefined();
     await store.close();
@@ -298,12 +283,12 @@ describe('noCache', () => {
     store.putDns('mx:acme.example', acmeMx, HOUR);
     store.putDomainFact('acme.example', 'catchall', { isCatchAll: true }, HOUR);
     store.putResult('jane@acme.example', { result: 'valid' });
-    store.markRowsDone('run', [{ index: 0, bucket: 'valid' }]);
+    store.putRunResult('run', 'jane@acme.example', { result: 'valid' });
 
     expect(store.getDns('mx:acme.example')).toBeUndefined();
     expect(store.getDomainFact('acme.example', 'catchall')).toBeUndefined();
     expect(store.getResult('jane@acme.example', DAY)).toBeUndefined();
-    expect(store.doneRows('run').size).toBe(0);
+    expect(store.getRunResult('run', 'jane@acme.example')).toBeUndefined();
     expect(store.stats()).toEqual({ dnsHits: 0, dnsMisses: 1, resultHits: 0, resultMisses: 1 });
     await store.flush();
     await store.close();
@@ -398,9 +383,9 @@ describe('several processes', () => {
         const value = store.getDns<{ writer: number; i: number }>(`mx:shared-${k}.example`);
         expect(value!.i % 50).toBe(k);
       }
-      const done = store.doneRows('shared-run');
-      expect(done.size).toBe(WRITERS * PER_WRITER);
-      for (const [index, bucket] of done) expect(bucket).toBe(`b${Math.floor(index / PER_WRITER)}`);
+      for (let row = 0; row < WRITERS * PER_WRITER; row++) {
+        expect(store.getRunResult('shared-run', `row-${row}`)).toBe(`b${Math.floor(row / PER_WRITER)}`);
+      }
 
       console.log(
         `Node ${process.version}, ${WRITERS} processes x ${PER_WRITER} rows (4 writes each) into one store: ${elapsedMs.toFixed(0)} ms ` +
@@ -426,11 +411,12 @@ describe('several processes', () => {
       expect(after.code, after.out).toBe(0);
 
       const store = openStore(dir);
-      const done = store.doneRows('killed-run');
       // Batches commit whole and in order: what survived is rows 0..n-1, at least every flushed one.
-      expect(done.size).toBeGreaterThanOrEqual(flushed);
-      expect(done.size % 50).toBe(0);
-      for (let index = 0; index < done.size; index++) expect(done.get(index)).toBe('valid');
+      let survived = 0;
+      while (survived < 1_000_000 && store.getRunResult('killed-run', `row-${survived}`) === 'valid') survived += 1;
+      expect(survived).toBeGreaterThanOrEqual(flushed);
+      expect(survived % 50).toBe(0);
+      for (let row = survived; row < survived + 50; row++) expect(store.getRunResult('killed-run', `row-${row}`)).toBeUndefined();
       expect(store.getResult(`killed-${flushed - 50}`, DAY)).toEqual({ index: flushed - 50 });
       expect(store.getResult('own-1-49', DAY)).toEqual({ writer: 1, i: 49 });
     },

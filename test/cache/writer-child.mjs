@@ -12,8 +12,7 @@ if (countArg === 'until-killed') {
   const store = openCacheStore({ dir });
   // The parent kills this process; the cap only bounds a run whose parent died first.
   for (let index = 0; index < 1_000_000; index += 50) {
-    const rows = Array.from({ length: 50 }, (_, k) => ({ index: index + k, bucket: 'valid' }));
-    store.markRowsDone('killed-run', rows);
+    for (let k = 0; k < 50; k++) store.putRunResult('killed-run', `row-${index + k}`, 'valid');
     store.putResult(`killed-${index}`, { index });
     await store.flush();
     process.stdout.write(`${index + 50}\n`);
@@ -32,7 +31,7 @@ if (countArg === 'until-killed') {
     store.putResult(`own-${writer}-${i}`, { writer, i });
     store.putResult(`shared-${i % 100}`, { writer, i });
     store.putDns(`mx:shared-${i % 50}.example`, { writer, i }, 3_600_000);
-    store.markRowsDone('shared-run', [{ index: writer * count + i, bucket: `b${writer}` }]);
+    store.putRunResult('shared-run', `row-${writer * count + i}`, `b${writer}`);
     // Read what the others wrote while they write.
     store.getResult(`shared-${(i + 7) % 100}`, 3_600_000);
     // A new event turn every 25 rows: many small transactions, interleaved with the other writers.
