@@ -57,7 +57,7 @@ function addVerifyFlags(command: Command): Command {
     .option('--timeout <duration>', 'timeout for each network step: 30s, 500ms, 2m (default 30s)')
     .option('--greylist-delay <duration>', 'ask greylisted addresses again after this long (default 5m)')
     .option('--greylist-budget <duration>', 'keep retrying for at most this long; 0 = do not wait (default 15m)')
-    .option('--helo <name>', "the name given in EHLO (default: this machine's host name)")
+    .option('--helo <name>', 'the name given in EHLO (default: the host name if fully qualified, else an address literal)')
     .option('--from <address>', 'MAIL FROM address when a server refuses the null sender')
     .option('--smtp-port <port>', 'SMTP port of the mail hosts (default 25)')
     .option('--dns-server <host[:port]>', "DNS server to ask (repeatable; default: the system's)", collect)

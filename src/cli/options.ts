@@ -98,9 +98,12 @@ function dnsServer(value: string): string {
 }
 
 /** The machine's name for EHLO; a bare host name is still better than a provider's name. */
-function defaultHelo(): string {
-  const name = hostname();
-  return /^[a-z0-9.-]+$/i.test(name) && name !== '' ? name : 'localhost';
+/**
+ * The machine's name when it is a fully qualified domain name; else '' for an address literal,
+ * since hosts that check EHLO refuse bare names such as "laptop" or "localhost".
+ */
+export function defaultHelo(name: string = hostname()): string {
+  return /^[a-z0-9-]+(\.[a-z0-9-]+)+$/i.test(name) && !/\.local(domain)?$/i.test(name) ? name : '';
 }
 
 export function runOptionsFrom(flags: RawFlags, env: NodeJS.ProcessEnv): RunOptions {

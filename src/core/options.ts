@@ -18,7 +18,7 @@ export interface VerifyOptions {
   /** DNS servers as host[:port]; empty = the system's. */
   dnsServers: string[];
   smtpPort: number;
-  /** The name we give in EHLO/HELO. */
+  /** The name we give in EHLO/HELO; empty: an address literal of our end (RFC 5321 §4.1.4). */
   helo: string;
   /** Used in MAIL FROM when a server refuses the null sender. */
   from: string;
@@ -45,7 +45,7 @@ export const DEFAULT_OPTIONS: VerifyOptions = {
   timeoutMs: 30_000,
   dnsServers: [],
   smtpPort: 25,
-  helo: 'localhost',
+  helo: '',
   from: '',
   allowAddressLiterals: false,
   offline: false,

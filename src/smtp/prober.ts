@@ -8,11 +8,13 @@ import {
   type SmtpReply,
 } from '../core/smtp-reply.js';
 import type { MailboxOutcome, MailboxResult, MxHost } from '../core/types.js';
+import { isIP } from 'node:net';
 import { SmtpConnectionError, SmtpSession, type Connect } from './session.js';
 
 export interface ProbeOptions {
   port: number;
   timeoutMs: number;
+  /** The EHLO name; empty: an address literal of our end of the connection. */
   helo: string;
   from: string;
   connect?: Connect;
@@ -39,7 +41,20 @@ const firstLine = (reply: SmtpReply): string => reply.raw.split('\n')[0] ?? repl
 // RFC 6531: a non-ASCII address needs a host that offers SMTPUTF8, and the MAIL parameter.
 const NON_ASCII = /[^\x00-\x7f]/;
 
-async function greet(session: SmtpSession, helo: string): Promise<SmtpReply> {
+/**
+ * The name given in EHLO: --helo, else an address literal of our end of the connection, which
+ * RFC 5321 §4.1.4 asks of a client without a meaningful domain name (many hosts refuse a bare
+ * host name or "localhost").
+ */
+function heloName(session: SmtpSession, configured: string): string {
+  if (configured !== '') return configured;
+  const address = session.localAddress?.replace(/^::ffff:(?=\d+\.)/, '');
+  if (address === undefined || isIP(address) === 0) return 'localhost';
+  return isIP(address) === 6 ? `[IPv6:${address}]` : `[${address}]`;
+}
+
+async function greet(session: SmtpSession, configured: string): Promise<SmtpReply> {
+  const helo = heloName(session, configured);
   const ehlo = await session.command(`EHLO ${helo}`);
   if (ehlo.code === 250) return ehlo;
   // Old or minimal servers answer 500/502 to EHLO; RFC 5321 §4.1.4 says fall back to HELO.

@@ -95,6 +95,11 @@ export class SmtpSession {
     this.attach(socket);
   }
 
+  /** This end's address on the connection (to the proxy, with --proxy). */
+  get localAddress(): string | undefined {
+    return this.socket.localAddress;
+  }
+
   /** Connects and reads the greeting. */
   static async open(options: SessionOptions): Promise<{ session: SmtpSession; greeting: SmtpReply }> {
     const socket = options.connect

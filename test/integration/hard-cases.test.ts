@@ -36,6 +36,7 @@ const SPEC: SimNetSpec = {
     'a-host.implicit.example': { behaviour: { kind: 'mailboxes', mailboxes } },
     'mx.grey.example': { behaviour: { kind: 'greylist', delayMs: 300, inner: { kind: 'mailboxes', mailboxes } } },
     'mx.pipe.example': { behaviour: { kind: 'mailboxes', mailboxes }, advertiseStartTls: false },
+    'mx.helo.example': { behaviour: { kind: 'mailboxes', mailboxes }, advertiseStartTls: false },
     'mx.nopipe.example': { behaviour: { kind: 'mailboxes', mailboxes }, advertiseStartTls: false, advertisePipelining: false },
     'mx.utf8.example': { behaviour: { kind: 'mailboxes', mailboxes: ['jörg'] } },
     'mx.ascii.example': { behaviour: { kind: 'mailboxes', mailboxes: ['jörg'] }, advertiseSmtpUtf8: false },
@@ -81,6 +82,7 @@ const SPEC: SimNetSpec = {
     'implicit.example': { aHost: 'a-host.implicit.example' },
     'grey.example': { mx: [{ host: 'mx.grey.example', priority: 10 }] },
     'pipe.example': { mx: [{ host: 'mx.pipe.example', priority: 10 }] },
+    'helo.example': { mx: [{ host: 'mx.helo.example', priority: 10 }] },
     ...Object.fromEntries(CROWDED_DOMAINS.map((d) => [d, { mx: [{ host: 'mx.crowded.example', priority: 10 }] }])),
     'nopipe.example': { mx: [{ host: 'mx.nopipe.example', priority: 10 }] },
     'utf8.example': { mx: [{ host: 'mx.utf8.example', priority: 10 }] },
@@ -196,6 +198,12 @@ describe('session quirks', () => {
   it('does STARTTLS when the host demands it, with a self-signed certificate', async () => {
     expect((await verify('alice@tls.example')).result).toBe('valid');
     expect((await verify('nobody@tls.example')).result).toBe('invalid');
+  });
+
+  it('without --helo gives an address literal of its own end in EHLO, never a bare name (RFC 5321 §4.1.4)', async () => {
+    const verdict = await verify('alice@helo.example', { helo: '' });
+    expect(verdict.result).toBe('valid');
+    expect(net.counters('mx.helo.example').bytes).toMatch(/^EHLO \[127\.\d+\.\d+\.\d+\]\r$/m);
   });
 
   it('retries with --from when the null sender is refused', async () => {

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG_FILE, loadConfig, mergeFlags, type ConfigKeys } from '../../src/cli/config.js';
+import { defaultHelo } from '../../src/cli/options.js';
 import { UsageError } from '../../src/errors.js';
 
 const KNOWN: ConfigKeys = {
@@ -107,5 +108,19 @@ describe('config file', () => {
       outDir: 'cleaned',
       quiet: true,
     });
+  });
+});
+
+describe('the default EHLO name', () => {
+  it.each([
+    ['mail.example.com', 'mail.example.com'],
+    ['worker-3.eu-west.compute.internal', 'worker-3.eu-west.compute.internal'],
+    ['laptop', ''],
+    ['localhost', ''],
+    ['build-box.local', ''],
+    ['host.localdomain', ''],
+    ['bad_name.example', ''],
+  ])('%s -> %j (empty: an address literal)', (name, expected) => {
+    expect(defaultHelo(name)).toBe(expected);
   });
 });
