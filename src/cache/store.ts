@@ -166,6 +166,19 @@ class Table {
   }
 }
 
+/** Writer jobs finish within milliseconds of their commit; this is only a bound. */
+const WRITERS_IDLE_WAIT_MS = 10_000;
+
+function withinMs(ms: number, promise: Promise<void>): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    void promise.then(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
 /**
  * Resolves once every writer job lmdb-js has started on the thread pool has finished.
  *
@@ -345,8 +358,9 @@ class LmdbCacheStore implements CacheStore {
       try {
         await this.root.flushed;
       } finally {
-        // Committed is not finished: see trackWriterJobs.
-        await this.writersIdle();
+        // Committed is not finished: see trackWriterJobs. Bounded, so that a writer job that
+        // never called back could not keep a cron job from ending.
+        await withinMs(WRITERS_IDLE_WAIT_MS, this.writersIdle());
         await this.root.close();
       }
       if (this.writeError !== undefined) throw cacheWriteError(this.writeError);
