@@ -97,6 +97,17 @@ export class DomainQueue {
     return this.stopped;
   }
 
+  /** Nothing waiting, asking, retrying or held for the probe: it may be dropped and made anew. */
+  get isIdle(): boolean {
+    return (
+      this.waiting.length === 0 &&
+      this.active === 0 &&
+      !this.scheduled &&
+      this.retries.size === 0 &&
+      this.awaitingProbe.length === 0
+    );
+  }
+
   /**
    * Starts no more sessions: retries still waiting keep the answer they last got, addresses not
    * yet asked get `unasked`. Sessions in flight finish on their own.

@@ -51,6 +51,21 @@ export interface VerifierDeps {
   facts?: DomainFacts;
 }
 
+/**
+ * Per-domain state kept in memory: a list of a million rows can hold hundreds of thousands of
+ * domains, at about a kilobyte each (measured), so idle queues are dropped past this many.
+ */
+const KEPT_DOMAINS = 10_000;
+
+/**
+ * Past twice KEPT_DOMAINS entries, drops those with nothing in flight (per domain, mail host or
+ * host set); one needed again is made anew.
+ */
+function dropIdle<T extends { readonly isIdle: boolean }>(map: Map<string, T>): void {
+  if (map.size < 2 * KEPT_DOMAINS) return;
+  for (const [key, value] of map) if (value.isIdle) map.delete(key);
+}
+
 export function createVerifier(options: VerifyOptions, network: Network, deps: VerifierDeps = {}): Verifier {
   const clock = deps.clock ?? systemClock;
   const probeLocalPart = deps.probeLocalPart ?? (() => `ev-${randomBytes(9).toString('hex')}`);
@@ -70,21 +85,30 @@ export function createVerifier(options: VerifyOptions, network: Network, deps: V
     return lookup;
   };
   const queues = new Map<string, DomainQueue>();
+  // Catch-all verdicts outlive their domain's queue (at a tenth of its size), so a dropped queue
+  // made anew is not probed again; the on-disk store, when there is one, keeps them all.
+  const catchAllSeen = new QuickLRU<string, CatchAllResult>({ maxSize: 5 * KEPT_DOMAINS });
   const batchers = new Map<string, SessionBatcher>();
   // Domains are keyed to their primary MX host, so domains sharing a host share its cap.
   const hostLimits = new Map<string, HostLimit>();
-  const slotsFor = (hosts: MxHost[]): HostSlots => {
-    const host = hosts[0]?.exchange ?? '';
+  const limitOf = (host: string): HostLimit => {
     let limit = hostLimits.get(host);
     if (!limit) {
+      dropIdle(hostLimits);
       limit = new HostLimit(options.perHostConcurrency, clock);
       hostLimits.set(host, limit);
     }
-    const perHost = limit;
+    return limit;
+  };
+  // Looked up on each use, not kept: a limit dropped while idle is the one made anew, never a
+  // second one beside it.
+  const slotsFor = (hosts: MxHost[]): HostSlots => {
+    const host = hosts[0]?.exchange ?? '';
     return {
       // The host's slot first: waiting for a busy host must not hold one of the global slots.
-      run: (fn) => perHost.run(() => global(fn)),
-      report: (results) => perHost.report(results),
+      run: (fn) => limitOf(host).run(() => global(fn)),
+      // Called while the session still holds its slot, so it reaches the same limit.
+      report: (results) => limitOf(host).report(results),
     };
   };
 
@@ -92,6 +116,7 @@ export function createVerifier(options: VerifyOptions, network: Network, deps: V
     const key = hostSetKey(hosts);
     let batcher = batchers.get(key);
     if (!batcher) {
+      dropIdle(batchers);
       batcher = new SessionBatcher(hosts, network.askMailboxes, slotsFor(hosts), options.recipientsPerSession);
       batchers.set(key, batcher);
     }
@@ -101,11 +126,12 @@ export function createVerifier(options: VerifyOptions, network: Network, deps: V
   const queueOf = (domain: string, hosts: MxHost[]): DomainQueue => {
     let queue = queues.get(domain);
     if (!queue) {
-      const batcher = batcherOf(hosts);
+      dropIdle(queues);
       queue = new DomainQueue(
         hosts,
         `${probeLocalPart()}@${domain}`,
-        (_hosts, recipients) => batcher.ask(recipients),
+        // Looked up on each use, like the host limits: a queue can outlive an idle batcher.
+        (_hosts, recipients) => batcherOf(hosts).ask(recipients),
         {
           sessions: options.perDomainConcurrency,
           recipientsPerSession: options.recipientsPerSession,
@@ -113,8 +139,11 @@ export function createVerifier(options: VerifyOptions, network: Network, deps: V
           retryBudgetMs: options.greylistBudgetMs,
           catchAll: options.catchAll,
           probeAttempts: 3,
-          knownCatchAll: deps.facts?.catchAll(domain),
-          onCatchAll: (result) => deps.facts?.rememberCatchAll(domain, result),
+          knownCatchAll: catchAllSeen.get(domain) ?? deps.facts?.catchAll(domain),
+          onCatchAll: (result) => {
+            catchAllSeen.set(domain, result);
+            deps.facts?.rememberCatchAll(domain, result);
+          },
         },
         clock,
       );

@@ -25,6 +25,11 @@ export class HostLimit {
     return this.limit.concurrency;
   }
 
+  /** No session running or waiting, and nothing learnt about the host: it may be dropped. */
+  get isIdle(): boolean {
+    return this.limit.activeCount === 0 && this.limit.pendingCount === 0 && this.limit.concurrency === this.max;
+  }
+
   run<T>(fn: () => Promise<T>): Promise<T> {
     return this.limit(fn);
   }

@@ -21,6 +21,8 @@ interface Request {
 export class SessionBatcher {
   private readonly waiting: Request[] = [];
   private unasked: MailboxResult | undefined;
+  /** Slots asked for and not yet given back. */
+  private outstanding = 0;
 
   constructor(
     private readonly hosts: MxHost[],
@@ -36,8 +38,14 @@ export class SessionBatcher {
       this.waiting.push({ recipients, resolve, reject });
       // One slot asked for per request, so there are always enough; a slot that finds its
       // request already carried by an earlier session is given back at once.
-      void this.slots.run(() => this.runSession());
+      this.outstanding += 1;
+      void this.slots.run(() => this.runSession()).finally(() => (this.outstanding -= 1));
     });
+  }
+
+  /** Nothing waiting and no session of its own: it may be dropped and made anew. */
+  get isIdle(): boolean {
+    return this.outstanding === 0;
   }
 
   /** Requests still waiting for a slot are answered `unasked` and never connect. */

@@ -1,6 +1,7 @@
 // MX lookup with the RFC 5321 §5.1 implicit-MX fallback and RFC 7505 null MX.
 import { Resolver } from 'node:dns/promises';
 import { isIP } from 'node:net';
+import QuickLRU from 'quick-lru';
 import type { MxHost, MxResult } from '../core/types.js';
 
 export interface MxLookupOptions {
@@ -128,13 +129,16 @@ export interface MxCache {
 export const MX_TTL_MS = 60 * 60_000;
 export const NEGATIVE_TTL_MS = 10 * 60_000;
 
+/** Answers held in memory; a list of a million domains would otherwise keep every one. */
+const REMEMBERED_DOMAINS = 10_000;
+
 /**
- * One lookup per domain for the whole run; concurrent callers share the one in flight, and
- * answers found in `cache` are not asked again.
+ * One lookup per domain while its answer is remembered (the most recent domains); concurrent
+ * callers share the one in flight, and answers found in `cache` are not asked again.
  */
 export function createMxLookup(options: MxLookupOptions, cache?: MxCache): (domain: string) => Promise<MxResult> {
   const resolver = createResolver(options);
-  const inFlight = new Map<string, Promise<MxResult>>();
+  const inFlight = new QuickLRU<string, Promise<MxResult>>({ maxSize: REMEMBERED_DOMAINS });
   return (domain) => {
     let pending = inFlight.get(domain);
     if (!pending) {

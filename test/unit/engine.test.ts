@@ -67,3 +67,31 @@ describe('verifyRows', () => {
     expect(out.map((o) => o.result.email)).toEqual(rows.map((r) => r.address));
   });
 });
+
+describe('memory per domain', () => {
+  it('drops idle domain queues on long lists, yet does not probe a recent domain twice for catch-all', async () => {
+    const host: MxHost = { exchange: 'mx.many.example', priority: 10, addresses: ['127.0.0.1'] };
+    const probes = new Map<string, number>();
+    const network: Network = {
+      lookupMx: async () => ({ kind: 'mx', implicit: false, hosts: [host] }),
+      askMailboxes: async (_hosts, addresses) =>
+        addresses.map((address) => {
+          const domain = address.split('@')[1]!;
+          if (address.startsWith('ev-')) probes.set(domain, (probes.get(domain) ?? 0) + 1);
+          const outcome = address.startsWith('ev-') ? ('no_mailbox' as const) : ('accepted' as const);
+          return { outcome, reason: outcome, reply: '250', mxHost: host.exchange };
+        }),
+    };
+    const verifier = createVerifier(resolveOptions({ concurrency: 20, greylistBudgetMs: 0 }), network);
+    // More domains than the engine keeps queues for (10,000, swept at twice that), then the first again.
+    const domains = Array.from({ length: 25_000 }, (_, i) => `d${i}.example`);
+    for (let i = 0; i < domains.length; i += 1000) {
+      await Promise.all(domains.slice(i, i + 1000).map((d) => verifier.verify(`a@${d}`)));
+    }
+    const again = await verifier.verify('b@d0.example');
+    expect(again).toMatchObject({ result: 'valid', is_catch_all: false });
+    expect(probes.get('d0.example')).toBe(1);
+    expect([...probes.values()].every((n) => n === 1)).toBe(true);
+    expect(probes.size).toBe(domains.length);
+  });
+});

@@ -58,4 +58,18 @@ describe('HostLimit', () => {
     expect(turnedAway([result('greylisted', '451 4.7.1 try later')])).toBe(false);
     expect(turnedAway([])).toBe(false);
   });
+
+  it('is idle, and may be dropped, only with nothing running or waiting and nothing learnt', async () => {
+    const limit = new HostLimit(2, clockAt());
+    expect(limit.isIdle).toBe(true);
+    let release!: () => void;
+    const running = limit.run(() => new Promise<void>((r) => (release = r)));
+    await new Promise((r) => setImmediate(r));
+    expect(limit.isIdle).toBe(false);
+    release();
+    await running;
+    expect(limit.isIdle).toBe(true);
+    limit.report(busy);
+    expect(limit.isIdle).toBe(false); // it has learnt to send fewer: kept
+  });
 });

@@ -84,4 +84,17 @@ describe('SessionBatcher', () => {
     expect(hostSetKey(other)).toBe(hostSetKey(hosts));
     expect(hostSetKey([{ ...hosts[0]!, priority: 20 }])).not.toBe(hostSetKey(hosts));
   });
+
+  it('is idle only when no request waits and no session of its own runs', async () => {
+    const host = recorder();
+    const slot = heldSlot();
+    const batcher = new SessionBatcher(hosts, host.ask, slot.limit, 25);
+    expect(batcher.isIdle).toBe(true);
+    const pending = batcher.ask(addresses('a.example', 2));
+    expect(batcher.isIdle).toBe(false);
+    slot.release();
+    await pending;
+    await new Promise((r) => setImmediate(r));
+    expect(batcher.isIdle).toBe(true);
+  });
 });
