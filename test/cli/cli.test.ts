@@ -198,6 +198,18 @@ describe('email-verify check <address>', () => {
     expect(run.code).toBe(0);
     expect(JSON.parse(run.stdout)).toMatchObject({ email: 'alice@acme.example', result: 'valid', credits_charged: 1 });
   });
+
+  it('connects from --source-ip and names itself with --helo', async () => {
+    const host = 'mx1.acme.example';
+    const before = net.counters(host).remoteAddresses.length;
+    const run = await runCli(['check', 'bob@acme.example', ...networkFlags, '--source-ip', '127.0.0.2']);
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ result: 'valid' });
+    const seen = net.counters(host).remoteAddresses.slice(before);
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen.every((a) => a.replace(/^::ffff:/, '') === '127.0.0.2')).toBe(true);
+    expect(net.counters(host).bytes).toMatch(/^EHLO verifier\.test\r$/m);
+  });
 });
 
 describe('errors', () => {
