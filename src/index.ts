@@ -45,9 +45,6 @@ export function createDefaultVerifier(options: Partial<VerifyOptions> = {}): Ver
 
 // Per-domain facts change rarely; a week keeps a nightly job from re-probing every domain.
 const CATCH_ALL_TTL_MS = 7 * 24 * 60 * 60_000;
-/** Only answers that are facts about the mailbox are reused across runs. */
-const LASTING: ReadonlySet<VerificationResult['result']> = new Set(['valid', 'valid_role_based', 'invalid', 'risky']);
-
 export interface CacheUse {
   store: CacheStore;
   /** Results older than this are verified again. */
@@ -64,21 +61,24 @@ export function createCachedVerifier(options: Partial<VerifyOptions>, cache: Cac
     catchAll: (domain) => store.getDomainFact<CatchAllResult>(domain, 'catchall'),
     rememberCatchAll: (domain, result) => store.putDomainFact(domain, 'catchall', result, CATCH_ALL_TTL_MS),
   };
-  let verifier = createVerifier(resolved, createNetwork(resolved, store), { facts });
-  verifier = withMemory(verifier, {
-    recall: (key) => store.getResult<VerificationResult>(key, maxAgeMs),
+  const verifier = createVerifier(resolved, createNetwork(resolved, store), { facts });
+  // One memory, so an address is looked up (and parsed) once: a resumed run first reuses every
+  // answer it already had, unknown ones included; any run reuses the facts about a mailbox
+  // (every answer but unknown) while they are younger than maxAgeMs.
+  const fromRun = (key: string) => (runKey === undefined ? undefined : store.getRunResult<VerificationResult>(runKey, key));
+  return withMemory(verifier, {
+    recall: (key) => {
+      const known = fromRun(key);
+      if (known) return known;
+      const lasting = store.getResult<VerificationResult>(key, maxAgeMs);
+      if (lasting && runKey !== undefined) store.putRunResult(runKey, key, lasting);
+      return lasting;
+    },
     remember: (key, result) => {
-      if (LASTING.has(result.result)) store.putResult(key, result);
+      if (result.result !== 'unknown') store.putResult(key, result);
+      if (runKey !== undefined) store.putRunResult(runKey, key, result);
     },
   });
-  if (runKey !== undefined) {
-    // Outermost: a resumed run reuses every answer it already had, unknown ones included.
-    verifier = withMemory(verifier, {
-      recall: (key) => store.getRunResult<VerificationResult>(runKey, key),
-      remember: (key, result) => store.putRunResult(runKey, key, result),
-    });
-  }
-  return verifier;
 }
 
 /** Verifies one address through the whole pipeline. */

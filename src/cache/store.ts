@@ -79,9 +79,16 @@ function storedKey(key: string): string {
   return `#sha256:${createHash('sha256').update(key).digest('hex')}`;
 }
 
-/** A run's checkpoints are keyed `<digest of the run key>:<row index>`: a short prefix, free of ':'. */
+/**
+ * A run's results are keyed `<digest of the run key>:r:<address key>`: a short prefix, free of
+ * ':'. A run asks it twice a row for the same key, so the last one is kept.
+ */
+let lastRun = { key: '', prefix: '' };
 function runPrefix(runKey: string): string {
-  return `${createHash('sha256').update(runKey).digest('hex').slice(0, 32)}:`;
+  if (lastRun.key !== runKey || lastRun.prefix === '') {
+    lastRun = { key: runKey, prefix: `${createHash('sha256').update(runKey).digest('hex').slice(0, 32)}:` };
+  }
+  return lastRun.prefix;
 }
 
 /** What an entry with a TTL is stored as. */

@@ -97,7 +97,6 @@ function dnsServer(value: string): string {
   return value;
 }
 
-/** The machine's name for EHLO; a bare host name is still better than a provider's name. */
 /**
  * The machine's name when it is a fully qualified domain name; else '' for an address literal,
  * since hosts that check EHLO refuse bare names such as "laptop" or "localhost".

@@ -52,7 +52,7 @@ function duration(seconds: number): string {
 }
 
 /** "1,234 / ~5,000 rows · 45.2 rows/s · ETA 1m 50s"; the total is approximate (see rowCountOf). */
-export function progressText(done: number, total: number | undefined, elapsedMs: number): string {
+function progressText(done: number, total: number | undefined, elapsedMs: number): string {
   const rate = elapsedMs > 0 ? (done * 1000) / elapsedMs : 0;
   const count = total
     ? `${done.toLocaleString('en-US')} / ~${Math.max(total, done).toLocaleString('en-US')} rows`
@@ -61,11 +61,14 @@ export function progressText(done: number, total: number | undefined, elapsedMs:
   return `${count} · ${rate.toFixed(1)} rows/s${eta}`;
 }
 
-function startProgress(streams: Streams, options: RunOptions, total: Promise<number | undefined>): Progress {
+/** `countRows` is called only when progress is shown: it reads the whole input once more. */
+function startProgress(streams: Streams, options: RunOptions, countRows: () => Promise<number | undefined>): Progress {
   if (options.quiet) return { update: () => undefined, stop: () => undefined };
   const started = Date.now();
   let known: number | undefined;
-  void total.then((n) => (known = n)).catch(() => undefined);
+  void countRows()
+    .then((n) => (known = n))
+    .catch(() => undefined);
   const text = (done: number) => progressText(done, known, Date.now() - started);
   // A terminal that reports no width (some pseudo-terminals) sends ora into an endless loop of
   // clearing lines (seen under script(1)): those get plain lines too.
@@ -202,16 +205,15 @@ function onInterrupt(stop: () => void): () => void {
 async function verifyList(inputPath: string, options: RunOptions, streams: Streams): Promise<Summary | undefined> {
   const opened = await openInput(inputPath, { column: options.column, sheet: options.sheet, stdin: streams.stdin });
   const batches = onlyShard(opened.batches, options.shard);
-  const input = { ...opened, batches, rows: rowsOf(batches) };
   if (options.estimate) {
-    await runEstimate(input.batches, options, streams);
+    await runEstimate(batches, options, streams);
     return undefined;
   }
 
   const toStdout = options.stdout || (inputPath === '-' && options.outDir === undefined);
   const started = performance.now();
   const summary = createSummary(options.creditPrice);
-  const { header } = input.shape;
+  const { header } = opened.shape;
 
   let split: SplitWriter | undefined;
   const records = toStdout ? recordWriter(streams.stdout, options.format, header) : undefined;
@@ -258,16 +260,16 @@ async function verifyList(inputPath: string, options: RunOptions, streams: Strea
   };
 
   let rowsRead = 0;
-  async function* counted(rows: AsyncIterable<DataRow>): AsyncGenerator<DataRow> {
-    for await (const row of rows) {
-      rowsRead += 1;
-      yield row;
+  async function* counted(batches: AsyncIterable<DataRow[]>): AsyncGenerator<DataRow[]> {
+    for await (const batch of batches) {
+      rowsRead += batch.length;
+      yield batch;
     }
   }
 
-  const progress = startProgress(streams, options, rowCountOf(inputPath, input.shape.hasHeader));
+  const progress = startProgress(streams, options, () => rowCountOf(inputPath, opened.shape.hasHeader));
   try {
-    const verified = verifyRows(counted(input.rows), tracked, { callbacks: { onVerified } });
+    const verified = verifyRows(rowsOf(counted(batches)), tracked, { callbacks: { onVerified } });
     for await (const { row, result } of verified) {
       if (interrupted) break;
       summary.add(result);
@@ -324,7 +326,7 @@ async function verifyList(inputPath: string, options: RunOptions, streams: Strea
   }
   if (options.summaryJson) {
     await writeSummaryJson(options.summaryJson, {
-      input: input.source,
+      input: opened.source,
       rows_read: rowsRead,
       ...done,
       outputs: split?.paths ?? null,

@@ -63,7 +63,6 @@ export function catchAllFrom(probe: MailboxResult): CatchAllResult | undefined {
 export class DomainQueue {
   private readonly waiting: Waiting[] = [];
   private stopped = false;
-  private unasked: MailboxResult | undefined;
   private active = 0;
   private scheduled = false;
   private probeState: 'unasked' | 'asking' | 'done' = 'unasked';
@@ -78,7 +77,7 @@ export class DomainQueue {
     private readonly hosts: MxHost[],
     /** The same improbable address on every try: greylisting keys on the recipient. */
     private readonly probeAddress: string,
-    /** Waits for a session slot, then asks; answers `unasked` itself once the run stops. */
+    /** Waits for a session slot, then asks (the engine's SessionBatcher); it answers `unasked` once the run stops. */
     private readonly ask: AskMailboxes,
     private readonly options: DomainQueueOptions,
     private readonly clock: Clock,
@@ -91,10 +90,6 @@ export class DomainQueue {
 
   check(address: string): Promise<MailboxAnswer> {
     return new Promise((resolve) => this.enqueue({ address, resolve }));
-  }
-
-  get isStopped(): boolean {
-    return this.stopped;
   }
 
   /** Nothing waiting, asking, retrying or held for the probe: it may be dropped and made anew. */
@@ -114,7 +109,6 @@ export class DomainQueue {
    */
   stop(unasked: MailboxResult): void {
     this.stopped = true;
-    this.unasked = unasked;
     for (const [item, { cancel, last }] of this.retries) {
       cancel();
       item.resolve({ mailbox: last, catchAll: this.catchAll });

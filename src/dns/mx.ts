@@ -34,6 +34,7 @@ export function createResolver(options: MxLookupOptions): Resolver {
 }
 
 type AddressLookup = { kind: 'found'; addresses: string[]; ttlMs: number } | { kind: 'none' } | { kind: 'failed'; code: string };
+type HostLookup = (name: string) => Promise<AddressLookup>;
 
 async function addressesOf(resolver: Resolver, name: string): Promise<AddressLookup> {
   const [v4, v6] = await Promise.allSettled([resolver.resolve4(name, { ttl: true }), resolver.resolve6(name, { ttl: true })]);
@@ -53,10 +54,10 @@ function failed(code: string): MxResult {
 
 /** Looks up where mail for `domain` goes, resolving each host's addresses with the same resolver. */
 export async function checkMx(resolver: Resolver, domain: string): Promise<MxResult> {
-  return (await lookupWithTtl(resolver, domain)).result;
+  return (await lookupWithTtl(resolver, domain, (name) => addressesOf(resolver, name))).result;
 }
 
-export interface TimedMxResult {
+interface TimedMxResult {
   result: MxResult;
   /** How long the answer may be kept (see lookupWithTtl). */
   ttlMs: number;
@@ -67,7 +68,7 @@ export interface TimedMxResult {
  * of their address records, at most MX_TTL_MS (node:dns gives no TTL for MX records themselves);
  * any other answer for NEGATIVE_TTL_MS.
  */
-export async function lookupWithTtl(resolver: Resolver, domain: string): Promise<TimedMxResult> {
+async function lookupWithTtl(resolver: Resolver, domain: string, resolveHost: HostLookup): Promise<TimedMxResult> {
   const other = (result: MxResult): TimedMxResult => ({ result, ttlMs: NEGATIVE_TTL_MS });
   const found = (hosts: MxHost[], implicit: boolean, ttlMs: number): TimedMxResult => ({
     result: { kind: 'mx', implicit, hosts },
@@ -95,13 +96,13 @@ export async function lookupWithTtl(resolver: Resolver, domain: string): Promise
 
   if (records.length === 0) {
     // RFC 5321 §5.1: no MX records, so the domain itself is the mail host if it has an address.
-    const own = await addressesOf(resolver, domain);
+    const own = await resolveHost(domain);
     if (own.kind === 'found') return found([{ exchange: domain, priority: 0, addresses: own.addresses }], true, own.ttlMs);
     return other(own.kind === 'failed' ? failed(own.code) : { kind: 'no_mail_host' });
   }
 
   records.sort((a, b) => a.priority - b.priority);
-  const lookups = await Promise.all(records.map((r) => addressesOf(resolver, r.exchange)));
+  const lookups = await Promise.all(records.map((r) => resolveHost(r.exchange.toLowerCase())));
   const hosts: MxHost[] = [];
   let ttlMs = MX_TTL_MS;
   let failure: string | undefined;
@@ -126,33 +127,49 @@ export interface MxCache {
 // node:dns gives no TTL for MX records, so answers naming hosts are kept for at most an hour (less
 // when their address records say so); a domain that does not exist may be registered soon, so
 // "no" is kept shorter (RFC 2308).
-export const MX_TTL_MS = 60 * 60_000;
+const MX_TTL_MS = 60 * 60_000;
 export const NEGATIVE_TTL_MS = 10 * 60_000;
 
-/** Answers held in memory; a list of a million domains would otherwise keep every one. */
-const REMEMBERED_DOMAINS = 10_000;
+/** Mail hosts whose addresses are held in memory. */
+const REMEMBERED_HOSTS = 10_000;
 
 /**
- * One lookup per domain while its answer is remembered (the most recent domains); concurrent
- * callers share the one in flight, and answers found in `cache` are not asked again.
+ * Looks domains up, answering from `cache` where it can and keeping what it learns there. The
+ * engine shares one lookup among a domain's addresses; mail hosts' addresses are shared here.
  */
 export function createMxLookup(options: MxLookupOptions, cache?: MxCache): (domain: string) => Promise<MxResult> {
   const resolver = createResolver(options);
-  const inFlight = new QuickLRU<string, Promise<MxResult>>({ maxSize: REMEMBERED_DOMAINS });
-  return (domain) => {
-    let pending = inFlight.get(domain);
-    if (!pending) {
-      const known = cache?.get(domain);
-      pending = known
-        ? Promise.resolve(known)
-        : lookupWithTtl(resolver, domain).then(({ result, ttlMs }) => {
-            // A failed lookup says nothing about the domain: the next address asks again.
-            if (result.kind === 'lookup_failed') inFlight.delete(domain);
-            else cache?.put(domain, result, ttlMs);
-            return result;
-          });
-      inFlight.set(domain, pending);
+  const resolveHost = sharedHostLookups(resolver);
+  return async (domain) => {
+    const known = cache?.get(domain);
+    if (known) return known;
+    const { result, ttlMs } = await lookupWithTtl(resolver, domain, resolveHost);
+    // A failed lookup says nothing about the domain: the next address asks again.
+    if (result.kind !== 'lookup_failed') cache?.put(domain, result, ttlMs);
+    return result;
+  };
+}
+
+/**
+ * Mail hosts' addresses, asked once for all the domains they serve (a hosting provider's or
+ * Google's MX hosts stand behind thousands of domains) while their TTL lasts; a reused answer
+ * counts its TTL from when it was asked. Failures are asked again.
+ */
+function sharedHostLookups(resolver: Resolver): HostLookup {
+  const hosts = new QuickLRU<string, { lookup: Promise<AddressLookup>; askedAt: number }>({ maxSize: REMEMBERED_HOSTS });
+  return async (name) => {
+    const now = Date.now();
+    let entry = hosts.get(name);
+    if (!entry) {
+      entry = { lookup: addressesOf(resolver, name), askedAt: now };
+      hosts.set(name, entry);
     }
-    return pending;
+    const lookup = await entry.lookup;
+    if (lookup.kind === 'failed') hosts.delete(name);
+    if (lookup.kind !== 'found') return lookup;
+    const ttlMs = lookup.ttlMs - (now - entry.askedAt);
+    if (ttlMs > 0) return { ...lookup, ttlMs };
+    if (hosts.get(name) === entry) hosts.delete(name); // expired: ask again
+    return addressesOf(resolver, name);
   };
 }

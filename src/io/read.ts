@@ -122,7 +122,7 @@ async function* lines(stream: Readable, source: string): AsyncGenerator<string[]
   let line = 1;
   const strip = (part: string) => (part.endsWith('\r') ? part.slice(0, -1) : part);
   for await (const chunk of stream) {
-    rest += typeof chunk === 'string' ? chunk : decoder.write(chunk as Buffer);
+    rest += decoder.write(chunk as Buffer);
     const parts = rest.split('\n');
     rest = parts.pop() ?? '';
     if (parts.length > 0) yield parts.map(strip);

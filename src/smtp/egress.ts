@@ -53,7 +53,7 @@ export function parseProxyUrl(text: string): ProxyUrl {
 }
 
 /** The proxy as it may appear in a reason or a log line: never the credentials. */
-export function describeProxy(proxy: ProxyUrl): string {
+function describeProxy(proxy: ProxyUrl): string {
   return `${net.isIPv6(proxy.host) ? `[${proxy.host}]` : proxy.host}:${proxy.port}`;
 }
 

@@ -67,6 +67,11 @@ function offers(ehlo: SmtpReply, extension: string): boolean {
   return (ehlo.lines ?? []).some((line) => line.toUpperCase().split(' ')[0] === extension);
 }
 
+/** A refused session: policy and temporary refusals say so; anything else is `other`. */
+function sessionFailure(outcome: string, other: MailboxOutcome): MailboxOutcome {
+  return outcome === 'policy' || outcome === 'temporary' ? outcome : other;
+}
+
 interface Target {
   address: string;
   exchange: string;
@@ -84,8 +89,7 @@ async function startMail(
   if (hello.outcome !== 'ok') {
     // A 421/4xx greeting (busy, too many connections) is asked again later, like greylisting:
     // that is the back-off RFC 5321 §4.2.5 asks of clients.
-    const outcome = hello.outcome === 'policy' ? 'policy' : hello.outcome === 'temporary' ? 'temporary' : 'unreachable';
-    throw new HostFailure(`${exchange} greeting: ${hello.reason}`, outcome, greeting.raw);
+    throw new HostFailure(`${exchange} greeting: ${hello.reason}`, sessionFailure(hello.outcome, 'unreachable'), greeting.raw);
   }
   let ehlo = await greet(session, options.helo);
   let secure = false;
@@ -117,11 +121,7 @@ async function startMail(
   }
   if (mail.code !== 250) {
     const verdict = classifySessionReply(mail);
-    throw new HostFailure(
-      `MAIL FROM refused: ${verdict.reason}`,
-      verdict.outcome === 'policy' ? 'policy' : verdict.outcome === 'temporary' ? 'temporary' : 'rejected_other',
-      mail.raw,
-    );
+    throw new HostFailure(`MAIL FROM refused: ${verdict.reason}`, sessionFailure(verdict.outcome, 'rejected_other'), mail.raw);
   }
   return ehlo;
 }

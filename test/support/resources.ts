@@ -14,7 +14,7 @@ export function activeResources(): ResourceCounts {
 }
 
 /** The kinds that exceed `allowed` in `counts`, with how many are too many. */
-export function excess(counts: ResourceCounts, allowed: ResourceCounts): ResourceCounts {
+function excess(counts: ResourceCounts, allowed: ResourceCounts): ResourceCounts {
   const over: ResourceCounts = {};
   for (const [kind, n] of Object.entries(counts)) {
     if (n > (allowed[kind] ?? 0)) over[kind] = n - (allowed[kind] ?? 0);
