@@ -1,45 +1,24 @@
 // The built bin on fixture files: which row landed in which file with which result.
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import ExcelJS from 'exceljs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_NETWORK } from '../support/demo-network.js';
-import { ndjsonRecords, runCli } from '../support/cli.js';
-import { startSimNet, type SimNet } from '../support/simnet.js';
+import { cliWorkspace, ndjsonRecords, readSplit, runCli, type SplitRow } from '../support/cli.js';
+import type { SimNet } from '../support/simnet.js';
 
 let net: SimNet;
 let work: string;
 let networkFlags: string[];
 
 beforeAll(async () => {
-  net = await startSimNet(DEMO_NETWORK);
-  work = await mkdtemp(join(tmpdir(), 'email-verify-cli-'));
-  networkFlags = [
-    '--dns-server',
-    net.dnsServer,
-    '--smtp-port',
-    String(net.smtpPort),
-    '--timeout',
-    '3s',
-    '--helo',
-    'verifier.test',
-  ];
-});
-afterAll(async () => {
-  await net.close();
-  await rm(work, { recursive: true, force: true });
+  const workspace = await cliWorkspace(DEMO_NETWORK, 'cli', ['--timeout', '3s', '--helo', 'verifier.test']);
+  ({ net, work, flags: networkFlags } = workspace);
+  return workspace.close;
 });
 
-type Row = Record<string, string>;
-async function readSplit(dir: string, base: string): Promise<Record<string, Row[]>> {
-  const out: Record<string, Row[]> = {};
-  for (const bucket of ['valid', 'risky', 'invalid', 'unknown']) {
-    out[bucket] = parse(await readFile(join(dir, `${base}.${bucket}.csv`), 'utf8'), { columns: true, bom: true }) as Row[];
-  }
-  return out;
-}
+type Row = SplitRow;
 const bucketOfEmail = (split: Record<string, Row[]>, column: string, value: string): string | undefined =>
   Object.keys(split).find((b) => split[b]!.some((r) => r[column] === value));
 

@@ -1,13 +1,11 @@
 // The on-disk store across runs: a second run reuses answers, and an interrupted run resumes
 // without asking any server about an address twice.
 import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parse } from 'csv-parse/sync';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, runCli } from '../support/cli.js';
-import { startSimNet, type SimNet, type SimNetSpec } from '../support/simnet.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { BIN, cliWorkspace, runCli, splitRows } from '../support/cli.js';
+import type { SimNet, SimNetSpec } from '../support/simnet.js';
 
 const SLOW_DOMAINS = 12;
 const SPEC: SimNetSpec = {
@@ -35,23 +33,10 @@ let work: string;
 let flags: string[];
 
 beforeAll(async () => {
-  net = await startSimNet(SPEC);
-  work = await mkdtemp(join(tmpdir(), 'email-verify-resume-'));
-  flags = ['--dns-server', net.dnsServer, '--smtp-port', String(net.smtpPort), '--quiet'];
+  const workspace = await cliWorkspace(SPEC, 'resume', ['--quiet']);
+  ({ net, work, flags } = workspace);
+  return workspace.close;
 });
-afterAll(async () => {
-  await net.close();
-  await rm(work, { recursive: true, force: true });
-});
-
-const rowsOf = async (dir: string, base: string) =>
-  (
-    await Promise.all(
-      ['valid', 'risky', 'invalid', 'unknown'].map(
-        async (b) => parse(await readFile(join(dir, `${base}.${b}.csv`), 'utf8'), { columns: true }) as Record<string, string>[],
-      ),
-    )
-  ).flat();
 
 describe('the cache across runs', () => {
   it('a second run asks no server about the addresses it already knows', async () => {
@@ -76,7 +61,7 @@ describe('the cache across runs', () => {
     expect(net.dnsQueries - before.dns).toBe(0);
     expect(net.counters('mx.acme.example').connections - before.acme).toBe(0);
     expect(net.counters('mx.blocked.example').connections - before.blocked).toBe(1);
-    const results = (await rowsOf(join(work, 'c2'), 'cached')).map((r) => [r.input, r.result]);
+    const results = (await splitRows(join(work, 'c2'), 'cached')).map((r) => [r.input, r.result]);
     expect(results.sort()).toEqual(
       [
         ['a0@acme.example', 'valid'],
@@ -144,7 +129,7 @@ describe('resume', () => {
     // acme: one session took all six addresses and the probe, in one of the two runs.
     const acmeAsked = net.counters('mx.acme.example').rcpts.slice(acmeBefore);
     expect(acmeAsked.filter((r) => /^a\d@/.test(r)).sort()).toEqual(addresses.slice(0, 6));
-    const rows = await rowsOf(out, 'resume');
+    const rows = await splitRows(out, 'resume');
     expect(rows.map((r) => r.input).sort()).toEqual([...addresses].sort());
   }, 60_000);
 
@@ -182,7 +167,7 @@ describe('resume', () => {
     expect(total.every((n) => n >= 1 && n <= 2)).toBe(true);
     expect(total.filter((n) => n === 2).length).toBeLessThanOrEqual(4);
     expect(askedBeforeKill.filter((n) => n > 0).length).toBeGreaterThanOrEqual(4);
-    const rows = await rowsOf(out, 'killed');
+    const rows = await splitRows(out, 'killed');
     expect(rows.map((r) => r.input).sort()).toEqual([...addresses].sort());
   }, 60_000);
 });

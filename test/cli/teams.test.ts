@@ -1,31 +1,23 @@
 // Cron jobs and teams: shards and merge, config files, the completion webhook, pipes closed early.
 import { spawn } from 'node:child_process';
 import { createServer, type IncomingMessage } from 'node:http';
-import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parse } from 'csv-parse/sync';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_NETWORK } from '../support/demo-network.js';
-import { BIN, ndjsonRecords, runCli } from '../support/cli.js';
-import { startSimNet, type SimNet } from '../support/simnet.js';
+import { BIN, cliWorkspace, ndjsonRecords, runCli, splitRows } from '../support/cli.js';
+import type { SimNet } from '../support/simnet.js';
 
 let net: SimNet;
 let work: string;
 let networkFlags: string[];
 
 beforeAll(async () => {
-  net = await startSimNet(DEMO_NETWORK);
-  work = await mkdtemp(join(tmpdir(), 'email-verify-teams-'));
-  networkFlags = ['--dns-server', net.dnsServer, '--smtp-port', String(net.smtpPort), '--timeout', '3s'];
+  const workspace = await cliWorkspace(DEMO_NETWORK, 'teams', ['--timeout', '3s']);
+  ({ net, work, flags: networkFlags } = workspace);
+  return workspace.close;
 });
-afterAll(async () => {
-  await net.close();
-  await rm(work, { recursive: true, force: true });
-});
-
-const csvRows = async (file: string) => parse(await readFile(file, 'utf8'), { columns: true }) as Record<string, string>[];
 
 describe('--shard and merge', () => {
   it('two shards cover every row once, keep domains whole, and merge back into one set', async () => {
@@ -45,9 +37,7 @@ describe('--shard and merge', () => {
       expect(run.code).toBe(0);
     }
     const domainsOf = async (dir: string) => {
-      const rows = (
-        await Promise.all(['valid', 'risky', 'invalid', 'unknown'].map((b) => csvRows(join(dir, `sample.${b}.csv`))))
-      ).flat();
+      const rows = await splitRows(dir, 'sample');
       return { rows, domains: new Set(rows.map((r) => r.email!.split('@').pop()!.toLowerCase())) };
     };
     const [one, two] = await Promise.all(dirs.map(domainsOf));

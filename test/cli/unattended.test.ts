@@ -1,12 +1,10 @@
 // Running without a person: port 25 blocked, our IP on blocklists, progress in logs and terminals.
 import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parse } from 'csv-parse/sync';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BIN, runCli } from '../support/cli.js';
-import { startSimNet, type SimNet, type SimNetSpec } from '../support/simnet.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { BIN, cliWorkspace, readSplit, runCli } from '../support/cli.js';
+import type { SimNet, SimNetSpec } from '../support/simnet.js';
 
 const N = 30;
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
@@ -39,13 +37,9 @@ let net: SimNet;
 let work: string;
 let flags: string[];
 beforeAll(async () => {
-  net = await startSimNet(SPEC);
-  work = await mkdtemp(join(tmpdir(), 'email-verify-unattended-'));
-  flags = ['--dns-server', net.dnsServer, '--smtp-port', String(net.smtpPort), '--no-cache'];
-});
-afterAll(async () => {
-  await net.close();
-  await rm(work, { recursive: true, force: true });
+  const workspace = await cliWorkspace(SPEC, 'unattended', ['--no-cache']);
+  ({ net, work, flags } = workspace);
+  return workspace.close;
 });
 
 describe('trouble on our side', () => {
@@ -77,7 +71,7 @@ describe('trouble on our side', () => {
     const run = await runCli([list, '--out-dir', out, '--quiet', '--concurrency', '2', '--timeout', '2s', ...flags]);
     expect(run.code).toBe(0);
     expect(run.stderr).toMatch(/refuse this machine's IP address as blocklisted/);
-    const rows = parse(await readFile(join(out, 'bl.unknown.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
+    const rows = (await readSplit(out, 'bl')).unknown!;
     expect(rows).toHaveLength(N);
     const notAsked = rows.filter((r) => r.reason === 'ip_blocked');
     expect(notAsked.length).toBeGreaterThan(N / 2);

@@ -2,8 +2,12 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { constants as osConstants, tmpdir } from 'node:os';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parse } from 'csv-parse/sync';
+import { OUTPUT_BUCKETS } from '../../src/core/types.js';
+import { startSimNet, type SimNet, type SimNetSpec } from './simnet.js';
 
 export const BIN = fileURLToPath(new URL('../../bin/email-verify.js', import.meta.url));
 
@@ -64,4 +68,44 @@ export function ndjsonRecords(stdout: string): Record<string, unknown>[] {
     .trim()
     .split('\n')
     .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+export type SplitRow = Record<string, string>;
+
+/** The rows of a run's four split CSVs (`<base>.<bucket>.csv` in `dir`), by bucket. */
+export async function readSplit(dir: string, base: string): Promise<Record<string, SplitRow[]>> {
+  const out: Record<string, SplitRow[]> = {};
+  for (const bucket of OUTPUT_BUCKETS) {
+    out[bucket] = parse(await readFile(join(dir, `${base}.${bucket}.csv`), 'utf8'), { columns: true, bom: true }) as SplitRow[];
+  }
+  return out;
+}
+
+/** Every row of a run's four split CSVs, valid first, unknown last. */
+export async function splitRows(dir: string, base: string): Promise<SplitRow[]> {
+  return Object.values(await readSplit(dir, base)).flat();
+}
+
+export interface CliWorkspace {
+  net: SimNet;
+  /** A scratch folder, removed by close(). */
+  work: string;
+  /** --dns-server and --smtp-port of the simulated network, then `extraFlags`. */
+  flags: string[];
+  close(): Promise<void>;
+}
+
+/** A simulated network and a scratch folder for one CLI test file; return its close from beforeAll. */
+export async function cliWorkspace(spec: SimNetSpec, name: string, extraFlags: string[] = []): Promise<CliWorkspace> {
+  const net = await startSimNet(spec);
+  const work = await mkdtemp(join(tmpdir(), `email-verify-${name}-`));
+  return {
+    net,
+    work,
+    flags: ['--dns-server', net.dnsServer, '--smtp-port', String(net.smtpPort), ...extraFlags],
+    async close() {
+      await net.close();
+      await rm(work, { recursive: true, force: true });
+    },
+  };
 }
