@@ -90,6 +90,23 @@ describe('the cache across runs', () => {
 });
 
 describe('resume', () => {
+  /** Connections each tarpit host has had so far. */
+  const slowConnections = () => Array.from({ length: SLOW_DOMAINS }, (_, i) => net.counters(`mx.slow${i}.example`).connections);
+  /** The command line of a resumable job on `list`: tarpits take the whole timeout, two at a time. */
+  const jobArgs = (list: string, out: string, cacheDir: string) => [
+    BIN,
+    list,
+    '--out-dir',
+    out,
+    '--cache-dir',
+    cacheDir,
+    '--timeout',
+    '1s',
+    '--concurrency',
+    '2',
+    ...flags,
+  ];
+
   it('after Ctrl-C, the same command finishes the job without asking any server twice', async () => {
     const addresses = [
       ...Array.from({ length: 6 }, (_, i) => `a${i}@acme.example`),
@@ -97,10 +114,9 @@ describe('resume', () => {
     ];
     const list = join(work, 'resume.txt');
     await writeFile(list, addresses.join('\n'));
-    const cacheDir = join(work, 'cache-2');
     const out = join(work, 'r');
     // Tarpits take the whole timeout each: two at a time, the run needs about six seconds.
-    const args = [BIN, list, '--out-dir', out, '--cache-dir', cacheDir, '--timeout', '1s', '--concurrency', '2', ...flags];
+    const args = jobArgs(list, out, join(work, 'cache-2'));
 
     const acmeBefore = net.counters('mx.acme.example').rcpts.length;
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -109,21 +125,20 @@ describe('resume', () => {
     const closed = new Promise((r) => child.on('close', r));
     // Interrupt once the first tarpits hold connections (bounded wait: 10 s at most).
     for (let i = 0; i < 200; i++) {
-      const asked = Array.from({ length: SLOW_DOMAINS }, (_, d) => net.counters(`mx.slow${d}.example`).connections);
-      if (asked.some((n) => n > 0)) break;
+      if (slowConnections().some((n) => n > 0)) break;
       await new Promise((r) => setTimeout(r, 50));
     }
     child.kill('SIGINT');
     const code = await closed;
     expect(code).toBe(130);
     expect(stderr).toMatch(/interrupted after \d+ rows/);
-    const slowAskedBefore = Array.from({ length: SLOW_DOMAINS }, (_, i) => net.counters(`mx.slow${i}.example`).connections);
+    const slowAskedBefore = slowConnections();
     expect(slowAskedBefore.filter((n) => n > 0).length).toBeGreaterThan(0);
     expect(slowAskedBefore.filter((n) => n === 0).length).toBeGreaterThan(0);
 
     const again = await runCli(args.slice(1), { timeoutMs: 60_000 });
     expect(again.code).toBe(0);
-    const slowAskedAfter = Array.from({ length: SLOW_DOMAINS }, (_, i) => net.counters(`mx.slow${i}.example`).connections);
+    const slowAskedAfter = slowConnections();
     // Every slow domain was asked, each exactly once over both runs.
     expect(slowAskedAfter).toEqual(Array(SLOW_DOMAINS).fill(1));
     // acme: one session took all six addresses and the probe, in one of the two runs.
@@ -142,12 +157,10 @@ describe('resume', () => {
     ];
     const list = join(work, 'killed.txt');
     await writeFile(list, addresses.join('\n'));
-    const cacheDir = join(work, 'cache-3');
     const out = join(work, 'k');
-    const args = [BIN, list, '--out-dir', out, '--cache-dir', cacheDir, '--timeout', '1s', '--concurrency', '2', ...flags];
-    const before = Array.from({ length: SLOW_DOMAINS }, (_, i) => net.counters(`mx.slow${i}.example`).connections);
-    const asked = () =>
-      Array.from({ length: SLOW_DOMAINS }, (_, i) => net.counters(`mx.slow${i}.example`).connections - before[i]!);
+    const args = jobArgs(list, out, join(work, 'cache-3'));
+    const before = slowConnections();
+    const asked = () => slowConnections().map((n, i) => n - before[i]!);
 
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'ignore'] });
     const closed = new Promise((r) => child.on('close', (_code, signal) => r(signal)));
