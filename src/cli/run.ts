@@ -4,25 +4,16 @@ import { stat, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import ora, { type Ora } from 'ora';
 import { checkSyntax, duplicateKey } from '../core/syntax.js';
+import { runRows, type RowSink, type RunOutcome } from '../runner/run-rows.js';
 import { hash53, HashSet53 } from '../core/hash.js';
 import { isDisposableDomain, roleTypeOf } from '../core/flags.js';
 import { bucketOf } from '../core/types.js';
-import {
-  createCachedVerifier,
-  createDefaultVerifier,
-  openCacheStore,
-  verifyRows,
-  type CacheStore,
-  type Verifier,
-} from '../index.js';
-import { openInput, rowsOf, type DataRow } from '../io/read.js';
-import { openSplitWriter, outputBaseName, recordWriter, type SplitWriter } from '../io/write.js';
+import { createCachedVerifier, createDefaultVerifier, openCacheStore, type CacheStore, type Verifier } from '../index.js';
+import { openInput, type DataRow } from '../io/read.js';
+import { openSplitWriter, outputBaseName, recordWriter } from '../io/write.js';
 import { renderCredits, renderSummary } from '../report/render.js';
-import { createSummary, estimateCredits, type Summary } from '../report/summary.js';
+import { estimateCredits, type Summary } from '../report/summary.js';
 import { EXIT_INTERRUPTED, InterruptedError, RunError } from '../errors.js';
-import { createHealthMonitor, type Health } from '../core/health.js';
-import { IP_BLOCKED } from '../core/engine.js';
-import type { VerificationResult } from '../core/types.js';
 import { inShard, type Shard } from '../io/shard.js';
 import { newJobId, sendWebhook, webhookPayload, type JobInfo } from '../report/webhook.js';
 import type { RunOptions } from './options.js';
@@ -202,6 +193,34 @@ function onInterrupt(stop: () => void): () => void {
   };
 }
 
+/** Where the rows go: the four split CSVs, or records on standard output. */
+async function openSink(inputPath: string, options: RunOptions, streams: Streams, header: string[]) {
+  const toStdout = options.stdout || (inputPath === '-' && options.outDir === undefined);
+  if (toStdout) {
+    const records = recordWriter(streams.stdout, options.format, header);
+    const sink: RowSink = {
+      write: (row, result) => (!options.only || options.only.has(result.result) ? records.write(row.cells, result) : undefined),
+    };
+    return { toStdout, sink, split: undefined };
+  }
+  const outDir = options.outDir ?? (inputPath === '-' ? process.cwd() : dirname(resolve(inputPath)));
+  const split = await openSplitWriter(outDir, outputBaseName(inputPath), header);
+  const sink: RowSink = { write: (row, result) => split.write(bucketOf(result.result), row.cells, result) };
+  return { toStdout, sink, split };
+}
+
+/** The verifier of this run: with the store (and this run's checkpoint) unless --no-cache. */
+async function verifierFor(
+  inputPath: string,
+  options: RunOptions,
+  store: CacheStore | undefined,
+): Promise<{ verifier: Verifier; runKey?: string }> {
+  if (!store) return { verifier: createDefaultVerifier(options.verify) };
+  const runKey = await runKeyOf(inputPath, options);
+  if (runKey !== undefined && options.restart) store.clearRun(runKey);
+  return { verifier: createCachedVerifier(options.verify, { store, maxAgeMs: options.maxAgeMs, runKey }), runKey };
+}
+
 async function verifyList(inputPath: string, options: RunOptions, streams: Streams): Promise<Summary | undefined> {
   const opened = await openInput(inputPath, { column: options.column, sheet: options.sheet, stdin: streams.stdin });
   const batches = onlyShard(opened.batches, options.shard);
@@ -210,108 +229,50 @@ async function verifyList(inputPath: string, options: RunOptions, streams: Strea
     return undefined;
   }
 
-  const toStdout = options.stdout || (inputPath === '-' && options.outDir === undefined);
-  const started = performance.now();
-  const summary = createSummary(options.creditPrice);
-  const { header } = opened.shape;
-
-  let split: SplitWriter | undefined;
-  const records = toStdout ? recordWriter(streams.stdout, options.format, header) : undefined;
-  if (!toStdout) {
-    const outDir = options.outDir ?? (inputPath === '-' ? process.cwd() : dirname(resolve(inputPath)));
-    split = await openSplitWriter(outDir, outputBaseName(inputPath), header);
-  }
-
+  const { toStdout, sink, split } = await openSink(inputPath, options, streams, opened.shape.header);
   const store = openStore(options);
-  const runKey = store ? await runKeyOf(inputPath, options) : undefined;
-  if (store && runKey !== undefined && options.restart) store.clearRun(runKey);
-  const verifier = store
-    ? createCachedVerifier(options.verify, { store, maxAgeMs: options.maxAgeMs, runKey })
-    : createDefaultVerifier(options.verify);
-  // Verifications under way: an interrupted run waits for them, so their answers are kept.
-  const inFlight = new Set<Promise<unknown>>();
-  const tracked: Verifier = {
-    verify(address) {
-      const pending = verifier.verify(address);
-      inFlight.add(pending);
-      void pending.finally(() => inFlight.delete(pending)).catch(() => undefined);
-      return pending;
-    },
-    close: () => verifier.close(),
-  };
-  let interrupted = false;
-  const stopListening = onInterrupt(() => {
-    interrupted = true;
-    verifier.close();
-  });
-  // Port 25 blocked ends the run (nothing could be verified); an IP on blocklists leaves the
-  // remaining rows unknown, reason ip_blocked, instead of spending the list on refusals.
-  const health = createHealthMonitor();
-  let trouble = 'ok' as Health;
-  const onVerified = (result: VerificationResult) => {
-    if (trouble !== 'ok' || options.verify.offline) return;
-    trouble = health.observe(result);
-    if (trouble === 'port25_blocked') {
-      interrupted = true;
-      verifier.close();
-    } else if (trouble === 'ip_blocked') {
-      verifier.close(IP_BLOCKED);
-    }
-  };
-
-  let rowsRead = 0;
-  async function* counted(batches: AsyncIterable<DataRow[]>): AsyncGenerator<DataRow[]> {
-    for await (const batch of batches) {
-      rowsRead += batch.length;
-      yield batch;
-    }
-  }
-
+  const controller = new AbortController();
+  const stopListening = onInterrupt(() => controller.abort());
   const progress = startProgress(streams, options, () => rowCountOf(inputPath, opened.shape.hasHeader));
+  let verifier: Verifier | undefined;
+  let outcome: RunOutcome;
   try {
-    const verified = verifyRows(rowsOf(counted(batches)), tracked, { callbacks: { onVerified } });
-    for await (const { row, result } of verified) {
-      if (interrupted) break;
-      summary.add(result);
-      progress.update(summary.count());
-      if (split) await split.write(bucketOf(result.result), row.cells, result);
-      else if (!options.only || options.only.has(result.result)) await records?.write(row.cells, result);
-    }
-    if (trouble === 'port25_blocked') {
-      await Promise.allSettled([...inFlight]);
+    const chosen = await verifierFor(inputPath, options, store);
+    verifier = chosen.verifier;
+    outcome = await runRows(batches, {
+      verifier,
+      sink,
+      creditPrice: options.creditPrice,
+      watchHealth: !options.verify.offline,
+      signal: controller.signal,
+      onProgress: (p) => progress.update(p.rowsWritten),
+    });
+    if (outcome.end === 'port25_blocked') {
       throw new RunError(
         'no mail server could be reached on the SMTP port: the first connections to several domains all failed. ' +
           'Outbound port 25 is probably blocked by this network or provider; run from a host that allows it, or use --proxy socks5://HOST:PORT',
       );
     }
-    if (interrupted) {
-      await Promise.allSettled([...inFlight]);
+    if (outcome.end === 'interrupted') {
+      if (!options.quiet) streams.stderr.write(`${renderSummary(outcome.summary, { color: false })}\n`);
       throw new InterruptedError(
-        `interrupted after ${summary.count()} rows; the outputs were not written. Run the same command again to resume${store ? '' : ' (with the cache on)'}`,
+        `interrupted after ${outcome.summary.total} rows; the outputs were not written. Run the same command again to resume${store ? '' : ' (with the cache on)'}`,
       );
     }
-    // Every row read must have been written: if not, the outputs are not to be trusted.
-    if (rowsRead !== summary.count()) {
-      throw new RunError(`read ${rowsRead} rows but wrote ${summary.count()}: the outputs were not written (please report this)`);
-    }
     await split?.commit();
-    if (store && runKey !== undefined) store.clearRun(runKey);
+    if (store && chosen.runKey !== undefined) store.clearRun(chosen.runKey);
   } catch (error) {
     await split?.abort();
-    if (interrupted && !options.quiet) {
-      const partial = summary.finish(performance.now() - started);
-      streams.stderr.write(`${renderSummary(partial, { color: false })}\n`);
-    }
     throw error;
   } finally {
-    verifier.close();
+    verifier?.close();
     stopListening();
     progress.stop();
     await store?.close();
   }
 
-  const done = summary.finish(performance.now() - started);
-  if (trouble === 'ip_blocked') {
+  const done = outcome.summary;
+  if (outcome.ipBlocked) {
     streams.stderr.write(
       "email-verify: mail servers of many unrelated domains refuse this machine's IP address as blocklisted; " +
         'the rows not yet asked are unknown with reason ip_blocked. Check the IP on a blocklist lookup, or use --proxy\n',
@@ -319,7 +280,7 @@ async function verifyList(inputPath: string, options: RunOptions, streams: Strea
   }
   if (!options.quiet) {
     const where = toStdout ? streams.stderr : streams.stdout;
-    where.write(`${rowsRead} rows read, ${done.total} written.\n`);
+    where.write(`${outcome.rowsRead} rows read, ${done.total} written.\n`);
     // Colours only for a person at a terminal; a file or a pipe gets plain text.
     where.write(`${renderSummary(done, { color: options.color && where.isTTY === true })}\n`);
     if (split) where.write(`${Object.values(split.paths).join('\n')}\n`);
@@ -327,7 +288,7 @@ async function verifyList(inputPath: string, options: RunOptions, streams: Strea
   if (options.summaryJson) {
     await writeSummaryJson(options.summaryJson, {
       input: opened.source,
-      rows_read: rowsRead,
+      rows_read: outcome.rowsRead,
       ...done,
       outputs: split?.paths ?? null,
     });

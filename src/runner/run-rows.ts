@@ -1,0 +1,119 @@
+// The one run loop: rows in -> verifier -> one sink call per row, in input order -> a summary.
+// The CLI (split CSVs, records on stdout) and the server's jobs (rows kept in the job store) are
+// thin shells over it, so they share its verdicts, its stop rules and its bookkeeping.
+import { createHealthMonitor, type Health } from '../core/health.js';
+import { IP_BLOCKED, verifyRows, type Verifier } from '../core/engine.js';
+import type { RowResult, VerificationResult } from '../core/types.js';
+import type { DataRow } from '../io/read.js';
+import { rowsOf } from '../io/read.js';
+import { createSummary, type Summary } from '../report/summary.js';
+import { RunError } from '../errors.js';
+
+export interface RowSink {
+  write(row: DataRow, result: RowResult): Promise<void> | void;
+}
+
+export interface RunProgress {
+  /** Rows read from the input so far. */
+  rowsRead: number;
+  /** Rows handed to the sink, in input order. */
+  rowsWritten: number;
+  /** Unique addresses whose verdict is known, in whatever order they were decided. */
+  decided: number;
+}
+
+export interface RunRowsOptions {
+  verifier: Verifier;
+  sink: RowSink;
+  creditPrice: number;
+  /** Watch the first answers for a blocked port 25 or a blocklisted IP (pointless offline). */
+  watchHealth: boolean;
+  onProgress?(progress: RunProgress): void;
+  /** Aborted: ask nothing more; answers of sessions in flight are awaited, so they are kept. */
+  signal?: AbortSignal;
+  /** Milliseconds, for the summary's elapsed time. */
+  now?: () => number;
+}
+
+/** How the loop ended: every row written, stopped by the caller, or stopped because port 25 is blocked. */
+export type RunEnd = 'finished' | 'interrupted' | 'port25_blocked';
+
+export interface RunOutcome {
+  end: RunEnd;
+  /** The rows written so far (all of them when finished). */
+  summary: Summary;
+  rowsRead: number;
+  /** Mail hosts of many domains refused our IP: the rows after that are unknown, reason ip_blocked. */
+  ipBlocked: boolean;
+}
+
+export async function runRows(batches: AsyncIterable<DataRow[]>, options: RunRowsOptions): Promise<RunOutcome> {
+  const { verifier, sink, signal } = options;
+  const now = options.now ?? (() => performance.now());
+  const started = now();
+  const summary = createSummary(options.creditPrice);
+  const progress: RunProgress = { rowsRead: 0, rowsWritten: 0, decided: 0 };
+
+  // Verifications under way: a stopped run waits for them, so their answers are kept.
+  const inFlight = new Set<Promise<unknown>>();
+  const tracked: Verifier = {
+    verify(address) {
+      const pending = verifier.verify(address);
+      inFlight.add(pending);
+      void pending.finally(() => inFlight.delete(pending)).catch(() => undefined);
+      return pending;
+    },
+    close: (reason) => verifier.close(reason),
+  };
+
+  let end: RunEnd = 'finished';
+  const stop = (why: RunEnd) => {
+    if (end !== 'finished') return;
+    end = why;
+    verifier.close();
+  };
+  const onAbort = () => stop('interrupted');
+  if (signal?.aborted) onAbort();
+  signal?.addEventListener('abort', onAbort, { once: true });
+
+  // Port 25 blocked ends the run (nothing could be verified); an IP on blocklists leaves the
+  // remaining rows unknown, reason ip_blocked, instead of spending the list on refusals.
+  const health = createHealthMonitor();
+  let trouble = 'ok' as Health;
+  const onVerified = (result: VerificationResult) => {
+    progress.decided += 1;
+    options.onProgress?.(progress);
+    if (trouble !== 'ok' || !options.watchHealth) return;
+    trouble = health.observe(result);
+    if (trouble === 'port25_blocked') stop('port25_blocked');
+    else if (trouble === 'ip_blocked') verifier.close(IP_BLOCKED);
+  };
+
+  async function* counted(source: AsyncIterable<DataRow[]>): AsyncGenerator<DataRow[]> {
+    for await (const batch of source) {
+      progress.rowsRead += batch.length;
+      yield batch;
+      if (end !== 'finished') return; // stop reading once stopped
+    }
+  }
+
+  try {
+    for await (const { row, result } of verifyRows(rowsOf(counted(batches)), tracked, { callbacks: { onVerified } })) {
+      if (end !== 'finished') break;
+      summary.add(result);
+      await sink.write(row, result);
+      progress.rowsWritten += 1;
+      options.onProgress?.(progress);
+    }
+    if (end !== 'finished') await Promise.allSettled([...inFlight]);
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
+  // Every row read must have been written: if not, the outputs are not to be trusted.
+  if (end === 'finished' && progress.rowsRead !== summary.count()) {
+    throw new RunError(
+      `read ${progress.rowsRead} rows but wrote ${summary.count()}: the outputs were not written (please report this)`,
+    );
+  }
+  return { end, summary: summary.finish(now() - started), rowsRead: progress.rowsRead, ipBlocked: trouble === 'ip_blocked' };
+}
