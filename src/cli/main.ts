@@ -7,6 +7,7 @@ import { loadConfig, mergeFlags, type ConfigKeys } from './config.js';
 import { runMerge } from './merge.js';
 import { runOptionsFrom, type RawFlags } from './options.js';
 import { runList, type Streams } from './run.js';
+import { runServe, type ServeFlags } from './serve.js';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
@@ -135,6 +136,24 @@ export async function main(argv: string[], streams: Streams, env: NodeJS.Process
     const options = runOptionsFrom(command.optsWithGlobals<RawFlags>(), env);
     const result = await createDefaultVerifier(options.verify).verify(email);
     streams.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  });
+
+  addVerifyFlags(
+    program
+      .command('serve')
+      .description("serve the hosted verifiers' HTTP APIs (single, bulk, jobs, uploads, results links) on this engine")
+      .option('--port <n>', 'port to listen on (default 8080; 0 = any free port)')
+      .option('--host <address>', 'address to listen on (default 127.0.0.1; another needs API keys)')
+      .option('--api-key <key>', 'an API key clients send as X-API-Key, Bearer or user_API_token (repeatable)', collect)
+      .option('--api-keys-file <file>', 'more API keys, one per line (EMAIL_VERIFY_API_KEYS also adds keys, comma-separated)')
+      .option('--data-dir <dir>', 'where jobs, their lists and results are kept (default: the user data folder)')
+      .option('--jobs <n>', 'jobs verified at once (default 2)')
+      .option('--rate-limit <n>', 'requests per minute per API key (default 1000)')
+      .option('--max-upload <size>', 'largest uploaded list, e.g. 100MB (default 100MB)')
+      .option('--credit-price <usd>', 'price of one credit at a paid service (default 0.001)')
+      .option('--log-level <level>', 'info, warn, error, debug or silent (default info)'),
+  ).action(async (_flags: ServeFlags, command: Command) => {
+    await runServe(command.optsWithGlobals<ServeFlags>(), streams, env, version);
   });
 
   try {

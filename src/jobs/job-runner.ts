@@ -1,0 +1,201 @@
+// Moves jobs through their states (pending -> running <-> paused -> done | failed), a few at a
+// time and fairly across API keys, each through the same run loop as the CLI. Every answer is
+// checkpointed in the cache store under the job's run key, so a job restarted after a crash
+// asks again only the addresses that were in flight.
+import { rm } from 'node:fs/promises';
+import type { CacheStore } from '../cache/store.js';
+import type { VerifyOptions } from '../core/options.js';
+import type { Verifier } from '../core/engine.js';
+import { openInput } from '../io/read.js';
+import { runRows } from '../runner/run-rows.js';
+import { createCachedVerifier, createDefaultVerifier } from '../index.js';
+import { emptyCounts, type JobRecord, type JobStore } from './job-store.js';
+
+export interface JobRunnerOptions {
+  store: JobStore;
+  /** Answers and checkpoints; without it a restarted job asks everything again. */
+  cache?: CacheStore;
+  verify: VerifyOptions;
+  maxAgeMs: number;
+  creditPrice: number;
+  /** Jobs running at once. */
+  concurrentJobs: number;
+  /** A job ended done or failed (the completion webhook). */
+  onEnded?(job: JobRecord): void;
+  /** Something went wrong outside any job's own run (logged by the server). */
+  onError?(error: unknown, job: JobRecord): void;
+  clock?: () => Date;
+}
+
+/** Why a running job is being stopped: each leaves it in a different state. */
+type StopCause = 'pause' | 'delete' | 'shutdown';
+
+interface Running {
+  controller: AbortController;
+  cause?: StopCause;
+  finished: Promise<void>;
+  /** Counts as rows are stored; written to the job record now and then, and at the end. */
+  live: Pick<JobRecord, 'completed' | 'counts' | 'credits'>;
+}
+
+// How often a running job's counts are written to its record: the live view reads memory.
+const SAVE_EVERY_ROWS = 500;
+
+export const runKeyOfJob = (number: number): string => `job:${number}`;
+
+export class JobRunner {
+  private readonly running = new Map<number, Running>();
+  private shuttingDown = false;
+  private readonly clock: () => Date;
+
+  constructor(private readonly options: JobRunnerOptions) {
+    this.clock = options.clock ?? (() => new Date());
+  }
+
+  /** Picks up where the last process stopped: jobs it was running are run again. */
+  start(): void {
+    for (const job of this.options.store.inStates(['running'])) this.options.store.update(job.number, { state: 'pending' });
+    this.schedule();
+  }
+
+  /** A new pending job. */
+  submitted(): void {
+    this.schedule();
+  }
+
+  /** The job as it stands, with the live counts of a running one. */
+  view(job: JobRecord): JobRecord {
+    const running = this.running.get(job.number);
+    return running ? { ...job, ...running.live, counts: { ...running.live.counts } } : job;
+  }
+
+  async pause(job: JobRecord): Promise<JobRecord | undefined> {
+    if (job.state === 'pending') return this.options.store.update(job.number, { state: 'paused' });
+    if (job.state === 'running') await this.stop(job.number, 'pause');
+    return this.options.store.get(job.number);
+  }
+
+  resume(job: JobRecord): JobRecord | undefined {
+    if (job.state !== 'paused') return job;
+    const resumed = this.options.store.update(job.number, { state: 'pending' });
+    this.schedule();
+    return resumed;
+  }
+
+  async delete(job: JobRecord): Promise<void> {
+    if (this.running.has(job.number)) await this.stop(job.number, 'delete');
+    await this.options.store.remove(job.number);
+    this.options.cache?.clearRun(runKeyOfJob(job.number));
+    await rm(job.inputFile, { force: true });
+  }
+
+  /** Stops every running job (they stay pending for the next start) and waits for their sessions. */
+  async shutdown(): Promise<void> {
+    this.shuttingDown = true;
+    await Promise.all([...this.running.keys()].map((number) => this.stop(number, 'shutdown')));
+  }
+
+  private async stop(number: number, cause: StopCause): Promise<void> {
+    const running = this.running.get(number);
+    if (!running) return;
+    running.cause ??= cause;
+    running.controller.abort();
+    await running.finished;
+  }
+
+  /** Starts pending jobs while slots are free: the owner with the fewest running jobs first, then the oldest job. */
+  private schedule(): void {
+    if (this.shuttingDown) return;
+    while (this.running.size < this.options.concurrentJobs) {
+      const pending = this.options.store.inStates(['pending']);
+      if (pending.length === 0) return;
+      const busy = new Map<string, number>();
+      for (const number of this.running.keys()) {
+        const owner = this.options.store.get(number)?.owner ?? '';
+        busy.set(owner, (busy.get(owner) ?? 0) + 1);
+      }
+      const next = pending.reduce((best, job) => ((busy.get(job.owner) ?? 0) < (busy.get(best.owner) ?? 0) ? job : best));
+      this.launch(next);
+    }
+  }
+
+  private launch(job: JobRecord): void {
+    const running: Running = {
+      controller: new AbortController(),
+      finished: Promise.resolve(),
+      live: { completed: 0, counts: emptyCounts(), credits: 0 },
+    };
+    this.running.set(job.number, running);
+    this.options.store.update(job.number, { state: 'running', startedAt: this.clock().toISOString(), ...running.live });
+    running.finished = this.run(job, running)
+      .catch((error: unknown) => this.options.onError?.(error, job))
+      .finally(() => {
+        this.running.delete(job.number);
+        this.schedule();
+      });
+  }
+
+  private verifierFor(job: JobRecord): Verifier {
+    const { cache, verify, maxAgeMs } = this.options;
+    return cache
+      ? createCachedVerifier(verify, { store: cache, maxAgeMs, runKey: runKeyOfJob(job.number) })
+      : createDefaultVerifier(verify);
+  }
+
+  private async run(job: JobRecord, running: Running): Promise<void> {
+    const { store } = this.options;
+    const verifier = this.verifierFor(job);
+    const { live } = running;
+    try {
+      // Rows are written again from the first: a resumed run reuses its answers, not its rows.
+      await store.clearRows(job.number);
+      const opened = await openInput(job.inputFile);
+      const outcome = await runRows(opened.batches, {
+        verifier,
+        creditPrice: this.options.creditPrice,
+        watchHealth: !this.options.verify.offline,
+        signal: running.controller.signal,
+        sink: {
+          write: (row, result) => {
+            store.putRow(job.number, row.index, { cells: row.cells, result });
+            live.completed += 1;
+            live.counts[result.result] += 1;
+            if (!result.duplicate) live.credits += result.credits_charged;
+            if (live.completed % SAVE_EVERY_ROWS === 0) store.update(job.number, { ...live, counts: { ...live.counts } });
+          },
+        },
+      });
+      // The record says done only once every row it counts can be read.
+      await store.flush();
+      const counts = { ...live.counts };
+      if (outcome.end === 'finished') {
+        const done = store.update(job.number, { ...live, counts, state: 'done', finishedAt: this.clock().toISOString() });
+        this.options.cache?.clearRun(runKeyOfJob(job.number));
+        if (done) this.options.onEnded?.(done);
+      } else if (outcome.end === 'port25_blocked') {
+        const failed = store.update(job.number, {
+          ...live,
+          counts,
+          state: 'failed',
+          finishedAt: this.clock().toISOString(),
+          error: 'no mail server could be reached on the SMTP port: outbound port 25 is probably blocked on the server',
+        });
+        if (failed) this.options.onEnded?.(failed);
+      } else if (running.cause === 'pause') {
+        store.update(job.number, { ...live, counts, state: 'paused' });
+      } else if (running.cause === 'shutdown') {
+        store.update(job.number, { ...live, counts, state: 'pending' });
+      }
+    } catch (error) {
+      if (running.cause === 'delete') return;
+      const failed = store.update(job.number, {
+        state: 'failed',
+        finishedAt: this.clock().toISOString(),
+        error: (error as Error).message,
+      });
+      if (failed) this.options.onEnded?.(failed);
+    } finally {
+      verifier.close();
+    }
+  }
+}

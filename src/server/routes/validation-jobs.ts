@@ -1,0 +1,217 @@
+// Seed 004 (CampaignKit): validation jobs from an uploaded file or a pasted list, their results
+// by position, a filtered CSV download, pause / resume / delete, and one-address validation.
+import { rm } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { stringify } from 'csv-stringify/sync';
+import type { FastifyInstance } from 'fastify';
+import { ApiError } from '../errors.js';
+import type { ServerDeps } from '../app.js';
+import { admitJob, saveUpload, writeAddressList } from '../job-intake.js';
+import { ownJob } from './jobs.js';
+import { CAMPAIGNKIT_COLUMNS, campaignKitJob, campaignKitResult, campaignKitRow, CLASSIFIER } from '../shapes.js';
+import type { JobSource } from '../../jobs/job-store.js';
+
+const PAGE = 1000;
+const SOURCES = new Set(['file', 'input', 'excel']);
+const FILTERS = new Set(['valid', 'risky', 'invalid', 'unknown']);
+
+interface Form {
+  label: string;
+  source?: string;
+  input?: string;
+  file?: string;
+}
+
+/** Splits seed 004's `input`: comma-, semicolon- or newline-separated addresses. */
+export function addressesOfInput(input: string): string[] {
+  return input
+    .split(/[,;\r\n]+/)
+    .map((a) => a.trim())
+    .filter((a) => a !== '');
+}
+
+export function validationJobRoutes(app: FastifyInstance, deps: ServerDeps): void {
+  const base = '/v1/email/validate/job';
+
+  app.post(
+    base,
+    {
+      schema: {
+        summary:
+          'Create a validation job from a file (CSV, TSV, TXT, XLSX) or a list of addresses (seed 004); multipart/form-data',
+        tags: ['validation jobs'],
+        consumes: ['multipart/form-data'],
+      },
+    },
+    async (request, reply) => {
+      if (!request.isMultipart()) {
+        throw new ApiError(415, 'Send multipart/form-data: label, source (file, input or excel), and file or input');
+      }
+      const form: Form = { label: '' };
+      try {
+        for await (const part of request.parts()) {
+          if (part.type === 'file') {
+            if (part.fieldname !== 'file' || form.file !== undefined) {
+              part.file.resume();
+              continue;
+            }
+            form.file = await saveUpload(deps.dataDir, part.file, part.filename, deps.maxUploadBytes);
+          } else if (part.fieldname === 'label' || part.fieldname === 'source' || part.fieldname === 'input') {
+            form[part.fieldname] = String(part.value);
+          }
+        }
+        const source = form.source;
+        if (source === undefined || !SOURCES.has(source)) throw new ApiError(400, 'Invalid source type');
+        let inputFile: string;
+        if (source === 'input') {
+          const addresses = addressesOfInput(form.input ?? '');
+          if (addresses.length === 0)
+            throw new ApiError(400, 'input is required when source is input: comma- or newline-separated emails');
+          inputFile = await writeAddressList(deps.dataDir, addresses);
+        } else {
+          if (form.file === undefined) throw new ApiError(400, `file is required when source is ${source}`);
+          inputFile = form.file;
+          form.file = undefined; // admitJob owns it now
+        }
+        const job = await admitJob(deps.jobs, {
+          owner: request.owner!,
+          type: 'validate',
+          label: form.label.slice(0, 200),
+          source: source as JobSource,
+          inputFile,
+        });
+        deps.runner.submitted();
+        return await reply.code(201).send({ id: job.number });
+      } catch (error) {
+        if (form.file !== undefined) await rm(form.file, { force: true });
+        const code = (error as { code?: string }).code;
+        if (code === 'FST_REQ_FILE_TOO_LARGE') {
+          throw new ApiError(
+            413,
+            `The file is larger than ${deps.maxUploadBytes} bytes: split it, or start the server with a larger --max-upload`,
+          );
+        }
+        if (code === 'FST_FILES_LIMIT' || code === 'FST_PARTS_LIMIT' || code === 'FST_FIELDS_LIMIT') {
+          throw new ApiError(413, 'Too many parts in the form: send label, source, and one file or input');
+        }
+        throw error;
+      }
+    },
+  );
+
+  app.get(
+    base,
+    { schema: { summary: 'Your validation jobs, newest first (seed 004)', tags: ['validation jobs'] } },
+    async (request) => deps.jobs.list(request.owner!).map((job) => campaignKitJob(deps.runner.view(job))),
+  );
+
+  app.get<{ Params: { id: string } }>(
+    `${base}/:id`,
+    { schema: { summary: 'One validation job (seed 004)', tags: ['validation jobs'] } },
+    async (request) => campaignKitJob(ownJob(deps, request, request.params.id)),
+  );
+
+  app.get<{ Params: { id: string }; Querystring: { pos?: string } }>(
+    `${base}/:id/result`,
+    {
+      schema: {
+        summary: `Up to ${PAGE} results from position pos (seed 004)`,
+        tags: ['validation jobs'],
+        querystring: { type: 'object', properties: { pos: { type: 'string' } } },
+      },
+    },
+    async (request) => {
+      const job = ownJob(deps, request, request.params.id);
+      const text = request.query.pos ?? '0';
+      const pos = Number(text);
+      if (!Number.isInteger(pos) || pos < 0)
+        throw new ApiError(400, `pos must be a whole number from 0; got ${JSON.stringify(text)}`);
+      return deps.jobs
+        .rows(job.number, pos, PAGE)
+        .map(({ result }) => ({ email: result.email, result: campaignKitResult(result) }));
+    },
+  );
+
+  app.get<{ Params: { id: string }; Querystring: { filters?: string | string[] } }>(
+    `${base}/:id/download`,
+    {
+      schema: {
+        summary: 'The results as CSV, optionally only some classifiers: filters=valid&filters=risky (seed 004)',
+        tags: ['validation jobs'],
+      },
+    },
+    async (request, reply) => {
+      const job = ownJob(deps, request, request.params.id);
+      const raw = request.query.filters;
+      const wanted = (Array.isArray(raw) ? raw : raw === undefined ? [] : [raw])
+        .flatMap((f) => f.split(','))
+        .map((f) => f.trim());
+      const bad = wanted.filter((f) => !FILTERS.has(f));
+      if (bad.length > 0)
+        throw new ApiError(
+          400,
+          `Invalid filter ${bad.map((f) => JSON.stringify(f)).join(', ')}: use valid, risky, invalid or unknown`,
+        );
+      const keep = new Set(wanted);
+      function* lines(): Generator<string> {
+        yield stringify([CAMPAIGNKIT_COLUMNS]);
+        for (const { result } of deps.jobs.allRows(job.number)) {
+          if (keep.size === 0 || keep.has(CLASSIFIER[result.result])) yield stringify([campaignKitRow(result)]);
+        }
+      }
+      return reply
+        .type('text/csv; charset=utf-8')
+        .header('content-disposition', `attachment; filename="job-${job.number}.csv"`)
+        .send(Readable.from(lines()));
+    },
+  );
+
+  app.delete<{ Params: { id: string } }>(
+    `${base}/:id`,
+    { schema: { summary: 'Delete a job and all its results (seed 004)', tags: ['validation jobs'] } },
+    async (request) => {
+      const job = ownJob(deps, request, request.params.id);
+      await deps.runner.delete(job);
+      return { id: job.number, deleted: true };
+    },
+  );
+
+  app.post<{ Params: { id: string } }>(
+    `${base}/:id/pause`,
+    { schema: { summary: 'Pause a pending or running job (answers already received are kept)', tags: ['validation jobs'] } },
+    async (request) => {
+      const job = ownJob(deps, request, request.params.id);
+      if (job.state === 'done' || job.state === 'failed')
+        throw new ApiError(400, `Job is ${job.state}: only a pending or running job can be paused`);
+      const paused = await deps.runner.pause(job);
+      return campaignKitJob(deps.runner.view(paused ?? job));
+    },
+  );
+
+  app.post<{ Params: { id: string } }>(
+    `${base}/:id/resume`,
+    { schema: { summary: 'Resume a paused job', tags: ['validation jobs'] } },
+    async (request) => {
+      const job = ownJob(deps, request, request.params.id);
+      if (job.state !== 'paused') throw new ApiError(400, `Job is ${job.state}: only a paused job can be resumed`);
+      return campaignKitJob(deps.runner.view(deps.runner.resume(job) ?? job));
+    },
+  );
+
+  app.post<{ Body: { email?: string } }>(
+    '/v1/email/validate',
+    {
+      schema: {
+        summary: 'Validate one address (seed 004)',
+        tags: ['validation jobs'],
+        body: { type: 'object', required: ['email'], properties: { email: { type: 'string' } } },
+      },
+    },
+    async (request) => {
+      const email = (request.body.email ?? '').trim();
+      if (email === '') throw new ApiError(400, 'email is required');
+      const result = await deps.verifier.verify(email);
+      return { email: result.email, result: campaignKitResult(result), details: result };
+    },
+  );
+}
