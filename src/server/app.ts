@@ -57,6 +57,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
         ? false
         : { ...deps.logger, redact: ['req.headers.authorization', 'req.headers["x-api-key"]', 'req.query.sig'] },
     bodyLimit: 1024 * 1024,
+    // A number where an address belongs is the caller's mistake: say so, do not turn 42 into "42".
+    ajv: { customOptions: { coerceTypes: false } },
     // A job id in a path is short; anything else is a client's mistake, not a reason to parse it.
     routerOptions: { maxParamLength: 200 },
   });
@@ -64,6 +66,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   app.setNotFoundHandler((request, reply) =>
     sendError(request, reply, 404, `No route ${request.method} ${request.url.split('?')[0]}: see GET /openapi.json`),
   );
+  // Every API takes JSON (or forms, below): a text body is a client's mistake, 415 says which.
+  app.removeContentTypeParser('text/plain');
   // Seed 002's clients post forms (user_API_token=…&job_id=…).
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_request, body, done) => {
     done(null, Object.fromEntries(new URLSearchParams(body as string)));
