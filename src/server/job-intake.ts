@@ -36,7 +36,12 @@ export async function saveUpload(
     throw new ApiError(400, 'Old Excel .xls files are not read: save the sheet as .xlsx or CSV and upload that');
   }
   const path = inputPath(dataDir, UPLOAD_EXTENSIONS.has(extension) ? extension : '.csv');
-  await pipeline(file, createWriteStream(path));
+  try {
+    await pipeline(file, createWriteStream(path));
+  } catch (error) {
+    await rm(path, { force: true }); // a form cut short leaves no part of its file behind
+    throw error;
+  }
   if (file.truncated) {
     await rm(path, { force: true });
     throw new ApiError(

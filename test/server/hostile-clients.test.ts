@@ -20,6 +20,8 @@ afterAll(async () => {
 });
 
 it('answers malformed multipart, oversized JSON, garbage and odd paths with 4xx, and stays up', async () => {
+  const inputs = () => readdirSync(join(server.dataDir, 'inputs'));
+  const before = inputs();
   const cases: [string, Promise<Response>][] = [
     [
       'multipart without its boundary',
@@ -33,7 +35,10 @@ it('answers malformed multipart, oversized JSON, garbage and odd paths with 4xx,
       }),
     ],
     ['2 MB of JSON', server.call('/v1/validate', { json: { email: 'a'.repeat(2 * 1024 * 1024) } })],
-    ['binary as JSON', server.call('/v1/validate/bulk', { body: '\u0000\u00ff\u0001{', headers: { 'content-type': 'application/json' } })],
+    [
+      'binary as JSON',
+      server.call('/v1/validate/bulk', { body: '\u0000\u00ff\u0001{', headers: { 'content-type': 'application/json' } }),
+    ],
     ['JSON that is an array', server.call('/v1/validate', { json: ['a@acme.example'] })],
     ['a job id that is not one', server.call('/v1/jobs/..%2F..%2Fetc%2Fpasswd')],
     ['a huge job id', server.call(`/v1/email/validate/job/${'9'.repeat(40)}`)],
@@ -47,6 +52,8 @@ it('answers malformed multipart, oversized JSON, garbage and odd paths with 4xx,
     expect(typeof body.error, name).toBe('string');
   }
   expect((await server.call('/healthz', { key: null })).status).toBe(200);
+  // The form cut short left no part of its file behind.
+  expect(inputs()).toEqual(before);
 });
 
 it('never uses the uploaded file name as a path', async () => {

@@ -3,7 +3,7 @@
 import { rm } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { stringify } from 'csv-stringify/sync';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ApiError } from '../errors.js';
 import type { ServerDeps } from '../app.js';
 import { admitJob, saveUpload, writeAddressList } from '../job-intake.js';
@@ -30,6 +30,28 @@ export function addressesOfInput(input: string): string[] {
     .filter((a) => a !== '');
 }
 
+/** Reads the form's fields and streams its file to disk; a form that cannot be parsed is the client's error. */
+async function readForm(request: FastifyRequest, form: Form, deps: ServerDeps): Promise<void> {
+  try {
+    for await (const part of request.parts()) {
+      if (part.type === 'file') {
+        if (part.fieldname !== 'file' || form.file !== undefined) {
+          part.file.resume();
+          continue;
+        }
+        form.file = await saveUpload(deps.dataDir, part.file, part.filename, deps.maxUploadBytes);
+      } else if (part.fieldname === 'label' || part.fieldname === 'source' || part.fieldname === 'input') {
+        form[part.fieldname] = String(part.value);
+      }
+    }
+  } catch (error) {
+    const code = (error as { code?: string }).code ?? '';
+    if (error instanceof ApiError || code.startsWith('FST_')) throw error;
+    // busboy's own words: "Multipart: Boundary not found", "Unexpected end of form".
+    throw new ApiError(400, `Malformed multipart/form-data (${(error as Error).message}): send label, source and file or input`);
+  }
+}
+
 export function validationJobRoutes(app: FastifyInstance, deps: ServerDeps): void {
   const base = '/v1/email/validate/job';
 
@@ -49,17 +71,7 @@ export function validationJobRoutes(app: FastifyInstance, deps: ServerDeps): voi
       }
       const form: Form = { label: '' };
       try {
-        for await (const part of request.parts()) {
-          if (part.type === 'file') {
-            if (part.fieldname !== 'file' || form.file !== undefined) {
-              part.file.resume();
-              continue;
-            }
-            form.file = await saveUpload(deps.dataDir, part.file, part.filename, deps.maxUploadBytes);
-          } else if (part.fieldname === 'label' || part.fieldname === 'source' || part.fieldname === 'input') {
-            form[part.fieldname] = String(part.value);
-          }
-        }
+        await readForm(request, form, deps);
         const source = form.source;
         if (source === undefined || !SOURCES.has(source)) throw new ApiError(400, 'Invalid source type');
         let inputFile: string;
