@@ -31,6 +31,7 @@ export interface JobRunnerOptions {
 type StopCause = 'pause' | 'delete' | 'shutdown';
 
 interface Running {
+  owner: string;
   controller: AbortController;
   cause?: StopCause;
   finished: Promise<void>;
@@ -46,6 +47,9 @@ export const runKeyOfJob = (number: number): string => `job:${number}`;
 export class JobRunner {
   private readonly running = new Map<number, Running>();
   private shuttingDown = false;
+  /** When each owner's latest job started (a counter), for fairness. */
+  private readonly lastStarted = new Map<string, number>();
+  private starts = 0;
   private readonly clock: () => Date;
 
   constructor(private readonly options: JobRunnerOptions) {
@@ -103,24 +107,34 @@ export class JobRunner {
     await running.finished;
   }
 
-  /** Starts pending jobs while slots are free: the owner with the fewest running jobs first, then the oldest job. */
+  /**
+   * Starts pending jobs while slots are free, fairly across keys: the owner with the fewest jobs
+   * running first, then the one whose last job started longest ago, then the oldest job.
+   */
   private schedule(): void {
     if (this.shuttingDown) return;
     while (this.running.size < this.options.concurrentJobs) {
       const pending = this.options.store.inStates(['pending']);
       if (pending.length === 0) return;
       const busy = new Map<string, number>();
-      for (const number of this.running.keys()) {
-        const owner = this.options.store.get(number)?.owner ?? '';
-        busy.set(owner, (busy.get(owner) ?? 0) + 1);
-      }
-      const next = pending.reduce((best, job) => ((busy.get(job.owner) ?? 0) < (busy.get(best.owner) ?? 0) ? job : best));
-      this.launch(next);
+      for (const { owner } of this.running.values()) busy.set(owner, (busy.get(owner) ?? 0) + 1);
+      const rank = (job: JobRecord): [number, number, number] => [
+        busy.get(job.owner) ?? 0,
+        this.lastStarted.get(job.owner) ?? -1,
+        job.number,
+      ];
+      const before = (a: JobRecord, b: JobRecord): boolean => {
+        const [x, y] = [rank(a), rank(b)];
+        return x[0] !== y[0] ? x[0] < y[0] : x[1] !== y[1] ? x[1] < y[1] : x[2] < y[2];
+      };
+      this.launch(pending.reduce((best, job) => (before(job, best) ? job : best)));
     }
   }
 
   private launch(job: JobRecord): void {
+    this.lastStarted.set(job.owner, ++this.starts);
     const running: Running = {
+      owner: job.owner,
       controller: new AbortController(),
       finished: Promise.resolve(),
       live: { completed: 0, counts: emptyCounts(), credits: 0 },

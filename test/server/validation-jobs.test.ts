@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveOptions } from '../../src/core/options.js';
 import { DEMO_NETWORK } from '../support/demo-network.js';
 import { startSimNet, type SimNet, type SimNetSpec } from '../support/simnet.js';
-import { ALICE, startTestServer, waitFor, type TestServer } from '../support/server.js';
+import { ALICE, BOB, startTestServer, waitFor, type TestServer } from '../support/server.js';
 
 const NETWORK: SimNetSpec = {
   hosts: { ...DEMO_NETWORK.hosts, 'mx.tarpit.example': { behaviour: { kind: 'tarpit' } } },
@@ -327,5 +327,52 @@ describe('seed 002 results links', () => {
     } finally {
       await s.close();
     }
+  });
+});
+
+describe('sharing the server', () => {
+  it('runs jobs fairly across keys: another key’s job does not wait behind all of one key’s jobs', async () => {
+    const s = await startTestServer(net, { concurrentJobs: 1, verify: quick() });
+    try {
+      const submit = async (key: string, input: string) =>
+        (
+          (await (await s.call('/v1/email/validate/job', { key, body: form({ source: 'input', input }) })).json()) as {
+            id: number;
+          }
+        ).id;
+      const first = await submit(ALICE, 'a@tarpit.example'); // holds the one slot for a second
+      await waitFor(
+        () => jobOf(s, first),
+        (job) => job.state === 'running',
+      );
+      const before = net.counters('mx1.acme.example').rcpts.length;
+      const queued = [
+        await submit(ALICE, 'alice@acme.example'),
+        await submit(ALICE, 'info@acme.example'),
+        await submit(BOB, 'bob@acme.example'),
+      ];
+      for (const id of queued)
+        await waitFor(
+          () =>
+            s
+              .call(`/v1/email/validate/job/${id}`, { key: id === queued[2] ? BOB : ALICE })
+              .then((r) => r.json()) as Promise<KitJob>,
+          (job) => job.state === 'done',
+        );
+      // One job at a time: the order the mail host was asked is the order the jobs ran.
+      const asked = net
+        .counters('mx1.acme.example')
+        .rcpts.slice(before)
+        .filter((r) => !r.startsWith('ev-'));
+      expect(asked).toEqual(['bob@acme.example', 'alice@acme.example', 'info@acme.example']);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('refuses to listen beyond loopback without API keys', async () => {
+    await expect(startTestServer(net, { host: '0.0.0.0', keys: [] })).rejects.toThrow(
+      /reachable from other machines: give API keys/,
+    );
   });
 });
