@@ -2,6 +2,7 @@
 import { createRequire } from 'node:module';
 import { Command, CommanderError, Option } from 'commander';
 import { createDefaultVerifier } from '../index.js';
+import type { ResultCategory } from '../core/types.js';
 import { EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, isKnownError, UsageError } from '../errors.js';
 import { loadConfig, mergeFlags, type ConfigKeys } from './config.js';
 import { runMerge } from './merge.js';
@@ -46,7 +47,11 @@ From cron (email-verify.config.json holds repeated options; a re-run resumes an 
 On several machines:
   email-verify list.csv --shard 2/4 --out-dir shard2      then: email-verify merge shard1 shard2 shard3 shard4 -o merged
 
-Exit codes: 0 finished, 1 failed while running, 2 bad usage or unreadable input, 130 interrupted.`;
+Exit codes: 0 finished, 1 failed while running, 2 bad usage or unreadable input, 130 interrupted.
+check exits 0 for valid and valid_role_based, 1 for invalid, 3 for risky or unknown (2 for bad usage).`;
+
+/** `check`'s exit code: 0 deliverable, 1 invalid, 3 undecided (risky or unknown). */
+const CHECK_EXIT: Record<ResultCategory, number> = { valid: 0, valid_role_based: 0, invalid: 1, risky: 3, unknown: 3 };
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
@@ -136,6 +141,8 @@ export async function main(argv: string[], streams: Streams, env: NodeJS.Process
     const options = runOptionsFrom(command.optsWithGlobals<RawFlags>(), env);
     const result = await createDefaultVerifier(options.verify).verify(email);
     streams.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    // For scripts: `if email-verify check "$a"; then …` takes only deliverable addresses.
+    exitCode = CHECK_EXIT[result.result];
   });
 
   addVerifyFlags(

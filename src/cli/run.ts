@@ -4,11 +4,12 @@ import { stat, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import ora, { type Ora } from 'ora';
 import { checkSyntax, duplicateKey } from '../core/syntax.js';
-import { runRows, type RowSink, type RunOutcome } from '../runner/run-rows.js';
+import { runRows, type RowSink, type RunOutcome, type RunProgress } from '../runner/run-rows.js';
 import { hash53, HashSet53 } from '../core/hash.js';
 import { isDisposableDomain, roleTypeOf } from '../core/flags.js';
 import { bucketOf } from '../core/types.js';
 import { createCachedVerifier, createDefaultVerifier, openCacheStore, type CacheStore, type Verifier } from '../index.js';
+import type { RetryStatus } from '../core/engine.js';
 import { openInput, type DataRow } from '../io/read.js';
 import { openSplitWriter, outputBaseName, recordWriter } from '../io/write.js';
 import { renderCredits, renderSummary } from '../report/render.js';
@@ -25,7 +26,7 @@ export interface Streams {
 }
 
 interface Progress {
-  update(done: number): void;
+  update(progress: RunProgress): void;
   stop(): void;
 }
 
@@ -42,39 +43,75 @@ function duration(seconds: number): string {
       : `${s}s`;
 }
 
-/** "1,234 / ~5,000 rows · 45.2 rows/s · ETA 1m 50s"; the total is approximate (see rowCountOf). */
-function progressText(done: number, total: number | undefined, elapsedMs: number): string {
+const count = (n: number): string => n.toLocaleString('en-US');
+
+/**
+ * "1,234 / ~5,000 rows decided · 45.2 rows/s · ETA 1m 50s": rows whose verdict is known, in
+ * whatever order (a row waiting on greylisting does not hold the count back); the total is
+ * approximate (see rowCountOf). When all that is left waits for greylisting, the line says so.
+ */
+function progressText(p: RunProgress, total: number | undefined, elapsedMs: number, retry: RetryStatus | undefined): string {
+  if (retry && retry.addresses > 0 && p.inFlight <= retry.addresses) {
+    const when = retry.nextInMs === undefined ? 'soon' : `in ${duration(retry.nextInMs / 1000)}`;
+    return (
+      `all but ${count(retry.addresses)} addresses decided; ${count(retry.addresses)} greylisted, asking again ${when} ` +
+      '(Ctrl-C to stop now: they stay unknown and the next run asks them)'
+    );
+  }
+  const done = p.rowsDecided;
   const rate = elapsedMs > 0 ? (done * 1000) / elapsedMs : 0;
-  const count = total
-    ? `${done.toLocaleString('en-US')} / ~${Math.max(total, done).toLocaleString('en-US')} rows`
-    : `${done.toLocaleString('en-US')} rows`;
+  const of = total ? `${count(done)} / ~${count(Math.max(total, done))} rows decided` : `${count(done)} rows decided`;
   const eta = total && rate > 0 && total > done ? ` · ETA ${duration((total - done) / rate)}` : '';
-  return `${count} · ${rate.toFixed(1)} rows/s${eta}`;
+  return `${of} · ${rate.toFixed(1)} rows/s${eta}`;
 }
 
 /** `countRows` is called only when progress is shown: it reads the whole input once more. */
-function startProgress(streams: Streams, options: RunOptions, countRows: () => Promise<number | undefined>): Progress {
+function startProgress(
+  streams: Streams,
+  options: RunOptions,
+  countRows: () => Promise<number | undefined>,
+  retrying: () => RetryStatus | undefined,
+): Progress {
   if (options.quiet) return { update: () => undefined, stop: () => undefined };
   const started = Date.now();
   let known: number | undefined;
   void countRows()
     .then((n) => (known = n))
     .catch(() => undefined);
-  const text = (done: number) => progressText(done, known, Date.now() - started);
+  let latest: RunProgress = { rowsRead: 0, rowsWritten: 0, decided: 0, rowsDecided: 0, inFlight: 0 };
+  const text = () => progressText(latest, known, Date.now() - started, retrying());
   // A terminal that reports no width (some pseudo-terminals) sends ora into an endless loop of
   // clearing lines (seen under script(1)): those get plain lines too.
   const columns = (streams.stderr as { columns?: number }).columns ?? 0;
   if (streams.stderr.isTTY && columns >= 20 && options.spinnerAllowed) {
-    const spinner: Ora = ora({ text: 'reading input', stream: streams.stderr as NodeJS.WriteStream, color: 'cyan' }).start();
-    return { update: (done) => (spinner.text = text(done)), stop: () => spinner.stop() };
+    // discardStdin: false. ora's default puts the terminal in raw mode to swallow keys, and then
+    // Ctrl-C no longer reaches the process as SIGINT: the run could not be stopped (issue 11).
+    const spinner: Ora = ora({
+      text: 'reading input',
+      stream: streams.stderr as NodeJS.WriteStream,
+      color: 'cyan',
+      discardStdin: false,
+    }).start();
+    // The waiting line counts down even when no answer arrives.
+    const timer = setInterval(() => (spinner.text = text()), 1000);
+    timer.unref();
+    return {
+      update: (p) => {
+        latest = p;
+        spinner.text = text();
+      },
+      stop: () => {
+        clearInterval(timer);
+        spinner.stop();
+      },
+    };
   }
   // No terminal (cron), or one under CI: a plain line now and then, never escape codes; on a timer, so a
   // long wait (greylisting, slow hosts) still shows the run is alive.
-  let latest = 0;
-  const timer = setInterval(() => streams.stderr.write(`email-verify: ${text(latest)}\n`), PLAIN_PROGRESS_EVERY_MS);
+  const timer = setInterval(() => streams.stderr.write(`email-verify: ${text()}\n`), PLAIN_PROGRESS_EVERY_MS);
   timer.unref();
   return {
-    update: (done) => (latest = done),
+    update: (p) => (latest = p),
     stop: () => clearInterval(timer),
   };
 }
@@ -233,19 +270,26 @@ async function verifyList(inputPath: string, options: RunOptions, streams: Strea
   const store = openStore(options);
   const controller = new AbortController();
   const stopListening = onInterrupt(() => controller.abort());
-  const progress = startProgress(streams, options, () => rowCountOf(inputPath, opened.shape.hasHeader));
   let verifier: Verifier | undefined;
+  let progress: Progress | undefined;
   let outcome: RunOutcome;
   try {
     const chosen = await verifierFor(inputPath, options, store);
     verifier = chosen.verifier;
+    const retrying = verifier.retrying?.bind(verifier);
+    progress = startProgress(
+      streams,
+      options,
+      () => rowCountOf(inputPath, opened.shape.hasHeader),
+      () => retrying?.(),
+    );
     outcome = await runRows(batches, {
       verifier,
       sink,
       creditPrice: options.creditPrice,
       watchHealth: !options.verify.offline,
       signal: controller.signal,
-      onProgress: (p) => progress.update(p.rowsWritten),
+      onProgress: (p) => progress?.update(p),
     });
     if (outcome.end === 'port25_blocked') {
       throw new RunError(
@@ -254,9 +298,14 @@ async function verifyList(inputPath: string, options: RunOptions, streams: Strea
       );
     }
     if (outcome.end === 'interrupted') {
-      if (!options.quiet) streams.stderr.write(`${renderSummary(outcome.summary, { color: false })}\n`);
+      progress.stop();
+      const { decided, rowsDecided } = outcome.progress;
+      const kept = store
+        ? `their answers are kept: run the same command again to resume`
+        : 'nothing is kept without the cache (--no-cache): a new run starts over';
       throw new InterruptedError(
-        `interrupted after ${outcome.summary.total} rows; the outputs were not written. Run the same command again to resume${store ? '' : ' (with the cache on)'}`,
+        `interrupted with ${count(rowsDecided)} of ${count(outcome.rowsRead)} rows read decided (${count(decided)} addresses); ` +
+          `the outputs were not written; ${kept}`,
       );
     }
     await split?.commit();
@@ -267,7 +316,7 @@ async function verifyList(inputPath: string, options: RunOptions, streams: Strea
   } finally {
     verifier?.close();
     stopListening();
-    progress.stop();
+    progress?.stop();
     await store?.close();
   }
 

@@ -71,7 +71,7 @@ export class DomainQueue {
   /** Accepted addresses whose session had no probe wait here for the probe's answer. */
   private awaitingProbe: (() => void)[] = [];
   /** Addresses waiting to be asked again, with the answer they would keep if the run ends first. */
-  private readonly retries = new Map<Waiting, { cancel: () => void; last: MailboxResult }>();
+  private readonly retries = new Map<Waiting, { cancel: () => void; last: MailboxResult; at: number }>();
 
   constructor(
     private readonly hosts: MxHost[],
@@ -93,6 +93,13 @@ export class DomainQueue {
   }
 
   /** Nothing waiting, asking, retrying or held for the probe: it may be dropped and made anew. */
+  /** Addresses waiting to be asked again (greylisted, 4xx), and when the first of them will be. */
+  get waitingRetries(): { count: number; nextAt: number | undefined } {
+    let nextAt: number | undefined;
+    for (const { at } of this.retries.values()) nextAt = nextAt === undefined ? at : Math.min(nextAt, at);
+    return { count: this.retries.size, nextAt };
+  }
+
   get isIdle(): boolean {
     return (
       this.waiting.length === 0 &&
@@ -185,7 +192,7 @@ export class DomainQueue {
         this.retries.delete(item);
         this.enqueue(item);
       });
-      this.retries.set(item, { cancel, last: mailbox });
+      this.retries.set(item, { cancel, last: mailbox, at: now + this.options.retryDelayMs });
       return;
     }
     const needsProbe = mailbox.outcome === 'accepted' && this.options.catchAll && this.probeState !== 'done';

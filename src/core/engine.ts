@@ -29,6 +29,14 @@ export interface Verifier {
    * asked (and any verified after this) are unknown with `reason` (INTERRUPTED by default).
    */
   close(reason?: StopReason): void;
+  /** Addresses waiting to be asked again (greylisting) and when the next retry is due (clock ms). */
+  retrying?(): RetryStatus;
+}
+
+export interface RetryStatus {
+  addresses: number;
+  /** Milliseconds from now until the next retry; undefined when none waits. */
+  nextInMs: number | undefined;
 }
 
 export const INTERRUPTED = 'Interrupted before it was verified';
@@ -179,6 +187,16 @@ export function createVerifier(options: VerifyOptions, network: Network, deps: V
   let stopped: StopReason | undefined;
   return {
     verify: async (input) => verdictOf(await findingsOf(input)),
+    retrying() {
+      let addresses = 0;
+      let nextAt: number | undefined;
+      for (const queue of queues.values()) {
+        const waiting = queue.waitingRetries;
+        addresses += waiting.count;
+        if (waiting.nextAt !== undefined) nextAt = nextAt === undefined ? waiting.nextAt : Math.min(nextAt, waiting.nextAt);
+      }
+      return { addresses, nextInMs: nextAt === undefined ? undefined : Math.max(0, nextAt - clock.now()) };
+    },
     close(reason = INTERRUPTED) {
       stopped ??= reason;
       const unasked: MailboxResult = { outcome: 'error', reason: stopped, reply: '', mxHost: '' };
@@ -186,6 +204,15 @@ export function createVerifier(options: VerifyOptions, network: Network, deps: V
       batchers.forEach((b) => b.stop(unasked));
     },
   };
+}
+
+/**
+ * Greylisting left unresolved (the budget ran out, or the run was stopped while it waited): kept
+ * nowhere, so the next run asks again, when the greylisting host will most likely let it through.
+ */
+function askAgainLater(result: VerificationResult): boolean {
+  const code = (result as VerificationResult & { reason_code?: string }).reason_code;
+  return result.result === 'unknown' && (result.reason === 'greylisted' || code === 'greylisted');
 }
 
 /** Answers kept from earlier (the on-disk store): an address found there is not asked again. */
@@ -205,10 +232,11 @@ export function withMemory(verifier: Verifier, memory: ResultMemory): Verifier {
       const known = memory.recall(key);
       if (known) return { ...known, email: syntax.email };
       const result = await verifier.verify(input);
-      if (!STOP_REASONS.has(result.reason)) memory.remember(key, result);
+      if (!STOP_REASONS.has(result.reason) && !askAgainLater(result)) memory.remember(key, result);
       return result;
     },
     close: (reason) => verifier.close(reason),
+    retrying: verifier.retrying && (() => verifier.retrying!()),
   };
 }
 
@@ -227,6 +255,8 @@ export interface VerifiedRow<R extends InputRow> {
 export interface StreamCallbacks {
   /** Called once per unique address when its result is known. */
   onVerified?(result: VerificationResult): void;
+  /** Called once per row when its result is known, in whatever order rows are decided. */
+  onRowDecided?(): void;
 }
 
 /**
@@ -282,6 +312,7 @@ export async function* verifyRows<R extends InputRow>(
       recent.set(key, pending);
     }
     queue.push({ row, email, pending, duplicate });
+    if (options.callbacks?.onRowDecided) pending.then(options.callbacks.onRowDecided, options.callbacks.onRowDecided);
     while (queue.length >= window) yield await settle(queue.shift()!);
   }
   while (queue.length > 0) yield await settle(queue.shift()!);

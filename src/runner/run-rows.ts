@@ -20,6 +20,10 @@ export interface RunProgress {
   rowsWritten: number;
   /** Unique addresses whose verdict is known, in whatever order they were decided. */
   decided: number;
+  /** Rows whose verdict is known (repeats included), in whatever order. */
+  rowsDecided: number;
+  /** Unique addresses being verified now (asked, or waiting to be asked again). */
+  inFlight: number;
 }
 
 export interface RunRowsOptions {
@@ -40,6 +44,8 @@ export type RunEnd = 'finished' | 'interrupted' | 'port25_blocked';
 
 export interface RunOutcome {
   end: RunEnd;
+  /** Where the run stood at its end: for an interrupted run, how much was decided and is kept. */
+  progress: RunProgress;
   /** The rows written so far (all of them when finished). */
   summary: Summary;
   rowsRead: number;
@@ -52,7 +58,7 @@ export async function runRows(batches: AsyncIterable<DataRow[]>, options: RunRow
   const now = options.now ?? (() => performance.now());
   const started = now();
   const summary = createSummary(options.creditPrice);
-  const progress: RunProgress = { rowsRead: 0, rowsWritten: 0, decided: 0 };
+  const progress: RunProgress = { rowsRead: 0, rowsWritten: 0, decided: 0, rowsDecided: 0, inFlight: 0 };
 
   // Verifications under way: a stopped run waits for them, so their answers are kept.
   const inFlight = new Set<Promise<unknown>>();
@@ -60,7 +66,13 @@ export async function runRows(batches: AsyncIterable<DataRow[]>, options: RunRow
     verify(address) {
       const pending = verifier.verify(address);
       inFlight.add(pending);
-      void pending.finally(() => inFlight.delete(pending)).catch(() => undefined);
+      progress.inFlight = inFlight.size;
+      void pending
+        .finally(() => {
+          inFlight.delete(pending);
+          progress.inFlight = inFlight.size;
+        })
+        .catch(() => undefined);
       return pending;
     },
     close: (reason) => verifier.close(reason),
@@ -98,7 +110,11 @@ export async function runRows(batches: AsyncIterable<DataRow[]>, options: RunRow
   }
 
   try {
-    for await (const { row, result } of verifyRows(rowsOf(counted(batches)), tracked, { callbacks: { onVerified } })) {
+    const onRowDecided = () => {
+      progress.rowsDecided += 1;
+    };
+    const callbacks = { onVerified, onRowDecided };
+    for await (const { row, result } of verifyRows(rowsOf(counted(batches)), tracked, { callbacks })) {
       if (end !== 'finished') break;
       summary.add(result);
       await sink.write(row, result);
@@ -115,5 +131,11 @@ export async function runRows(batches: AsyncIterable<DataRow[]>, options: RunRow
       `read ${progress.rowsRead} rows but wrote ${summary.count()}: the outputs were not written (please report this)`,
     );
   }
-  return { end, summary: summary.finish(now() - started), rowsRead: progress.rowsRead, ipBlocked: trouble === 'ip_blocked' };
+  return {
+    end,
+    progress: { ...progress },
+    summary: summary.finish(now() - started),
+    rowsRead: progress.rowsRead,
+    ipBlocked: trouble === 'ip_blocked',
+  };
 }

@@ -131,7 +131,9 @@ describe('resume', () => {
     child.kill('SIGINT');
     const code = await closed;
     expect(code).toBe(130);
-    expect(stderr).toMatch(/interrupted after \d+ rows/);
+    expect(stderr).toMatch(
+      /interrupted with \d+ of \d+ rows read decided \(\d+ addresses\).*run the same command again to resume/,
+    );
     const slowAskedBefore = slowConnections();
     expect(slowAskedBefore.filter((n) => n > 0).length).toBeGreaterThan(0);
     expect(slowAskedBefore.filter((n) => n === 0).length).toBeGreaterThan(0);

@@ -88,7 +88,7 @@ describe('progress', () => {
       env: { EMAIL_VERIFY_PROGRESS_MS: '300' },
     });
     expect(run.code).toBe(0);
-    expect(run.stderr).toMatch(/^email-verify: \d+ \/ ~3 rows · [\d.]+ rows\/s/m);
+    expect(run.stderr).toMatch(/^email-verify: \d+ \/ ~3 rows decided · [\d.]+ rows\/s/m);
     expect(run.stderr + run.stdout).not.toMatch(/\u001b\[/);
     expect(run.stdout).toMatch(/3 rows read, 3 written/);
   });
@@ -122,7 +122,7 @@ describe('progress', () => {
     const { code, output } = await onTerminal('tty', 'cols 100 rows 30', interactiveEnv(), ['a@ok.example', 'z@slow.example']);
     expect(code).toBe(0);
     expect(output).toMatch(/\u001b\[\?25l/); // ora hides the cursor while it spins
-    expect(output).toMatch(/rows · [\d.]+ rows\/s/);
+    expect(output).toMatch(/rows decided · [\d.]+ rows\/s/);
   }, 30_000);
 
   it('on a terminal under CI (CI set): plain progress lines instead of a spinner nobody watches', async () => {
@@ -130,7 +130,7 @@ describe('progress', () => {
     const { code, output } = await onTerminal('tty-ci', 'cols 100 rows 30', env, ['a@ok.example', 'z@slow.example']);
     expect(code).toBe(0);
     expect(output).not.toMatch(/\u001b\[\?25l/);
-    expect(output).toMatch(/^email-verify: \d+ \/ ~2 rows · [\d.]+ rows\/s/m);
+    expect(output).toMatch(/^email-verify: \d+ \/ ~2 rows decided · [\d.]+ rows\/s/m);
   }, 30_000);
 
   it('on a terminal that reports no width: plain lines, and it finishes (ora would loop forever)', async () => {
