@@ -63,6 +63,11 @@ export interface HostSpec {
   requireTls?: boolean;
   /** Refuse the null sender MAIL FROM:<>. */
   refuseNullSender?: boolean;
+  /**
+   * Accept MAIL FROM:<> but refuse every RCPT after it, as Postfix does when its sender
+   * restrictions run at RCPT time (smtpd_delay_reject = yes, the default).
+   */
+  refuseNullSenderAtRcpt?: boolean;
   /** Answer 452 4.5.3 after this many RCPTs in one session. */
   maxRecipients?: number;
   /** Greet with 421 4.7.0 when more than this many sessions are open (smtp-server hosts). */
@@ -318,7 +323,15 @@ function smtpServerFor(host: HostRuntime, recorders: Map<string, (chunk: Buffer 
       });
     },
     onRcptTo(address: SMTPServerAddress, session: SMTPServerSession, callback) {
-      const answer = answerRcpt(host, session.id, address.address);
+      const sender = session.envelope.mailFrom;
+      let answer: Answer;
+      if (spec.refuseNullSenderAtRcpt && (!sender || sender.address === '')) {
+        // Postfix's own line for a sender restriction that rejects <>, given at RCPT time.
+        host.counters.rcpts.push(address.address);
+        answer = { code: 554, text: '5.7.1 <>: Sender address rejected: Access denied' };
+      } else {
+        answer = answerRcpt(host, session.id, address.address);
+      }
       later(() => callback(answer ? smtpError(answer.code, answer.text) : undefined));
     },
     onData(stream, _session, callback) {
