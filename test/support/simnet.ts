@@ -98,6 +98,8 @@ export interface DomainSpec {
   /** The domain itself has an A record pointing at this mail host (implicit MX). */
   aHost?: string;
   nullMx?: boolean;
+  /** The TTL of this domain's MX records, in seconds (default: the network's dnsTtl). */
+  mxTtl?: number;
   servfail?: boolean;
   /** The DNS server never answers for this name. */
   timeout?: boolean;
@@ -117,6 +119,11 @@ export interface SimNetSpec {
   dnsDelayMs?: number;
   /** The TTL of every DNS record, in seconds; 300 by default. */
   dnsTtl?: number;
+  /**
+   * Negative answers (NXDOMAIN, no records of the type) carry the zone's SOA with this TTL and
+   * minimum field, in seconds (RFC 2308 §3); without it they carry no SOA.
+   */
+  negativeTtl?: number;
 }
 
 export interface HostCounters {
@@ -664,7 +671,8 @@ async function startOn(prefix: string, spec: SimNetSpec): Promise<SimNet> {
         answers.push({ type: 'MX', name: question.name, ttl, data: { preference: 0, exchange: '.' } });
       } else if (question.type === 'MX') {
         for (const mx of domain.mx ?? []) {
-          answers.push({ type: 'MX', name: question.name, ttl, data: { preference: mx.priority, exchange: mx.host } });
+          const mxTtl = domain.mxTtl ?? ttl;
+          answers.push({ type: 'MX', name: question.name, ttl: mxTtl, data: { preference: mx.priority, exchange: mx.host } });
         }
       } else if (question.type === 'A' && domain.aHost && addresses.has(domain.aHost.toLowerCase())) {
         answers.push({ type: 'A', name: question.name, ttl, data: addresses.get(domain.aHost.toLowerCase())! });
@@ -680,7 +688,17 @@ async function startOn(prefix: string, spec: SimNetSpec): Promise<SimNet> {
       dnsPacket.AUTHORITATIVE_ANSWER |
       dnsPacket.RECURSION_DESIRED |
       dnsPacket.RECURSION_AVAILABLE;
-    send(dnsPacket.encode({ type: 'response', id: query.id, flags, questions: [question], answers }), remote);
+    const authorities: dnsPacket.Answer[] = [];
+    if (spec.negativeTtl !== undefined && answers.length === 0 && (rcode === 'NOERROR' || rcode === 'NXDOMAIN')) {
+      const data = { mname: 'ns.simnet.test', rname: 'hostmaster.simnet.test', serial: 1, refresh: 3600 };
+      authorities.push({
+        type: 'SOA',
+        name: name.split('.').slice(-1)[0] ?? name,
+        ttl: spec.negativeTtl,
+        data: { ...data, retry: 600, expire: 86400, minimum: spec.negativeTtl },
+      });
+    }
+    send(dnsPacket.encode({ type: 'response', id: query.id, flags, questions: [question], answers, authorities }), remote);
   });
   try {
     const dnsPort = await new Promise<number>((resolve, reject) => {
