@@ -20,6 +20,17 @@ export interface ProbeOptions {
   helo: string;
   from: string;
   connect?: Connect;
+  /**
+   * Mail hosts known to refuse the null sender: their sessions start with the real sender, so a
+   * host that refuses <> only at RCPT is not asked every recipient twice. Kept per run.
+   */
+  refusesNullSender?: HostMemory;
+}
+
+/** A set of mail host names (QuickLRU fits, so memory stays bounded). */
+export interface HostMemory {
+  has(exchange: string): boolean;
+  set(exchange: string, value: true): unknown;
 }
 
 // A host name of at least two labels whose last is not all digits (so not an IPv4 address).
@@ -130,16 +141,17 @@ async function startMail(
   if (useTls && offers(ehlo, 'STARTTLS')) await upgrade();
 
   const utf8 = offers(ehlo, 'SMTPUTF8') ? ' SMTPUTF8' : '';
-  let mail = await session.command(`MAIL FROM:<>${utf8}`);
+  const fallback = fallbackSender(options);
+  let sender = fallback !== '' && options.refusesNullSender?.has(exchange) ? fallback : '';
+  let mail = await session.command(`MAIL FROM:<${sender}>${utf8}`);
   // Some hosts demand TLS (530 5.7.0) without advertising STARTTLS until asked.
   if (mail.code !== 250 && !secure && useTls && isStartTlsRequired(mail) && (await upgrade())) {
-    mail = await session.command(`MAIL FROM:<>${utf8}`);
+    mail = await session.command(`MAIL FROM:<${sender}>${utf8}`);
   }
-  let sender = '';
-  const fallback = fallbackSender(options);
-  const nullRefused = mail.code !== 250 && isNullSenderRefusal(mail);
+  const nullRefused = sender === '' && mail.code !== 250 && isNullSenderRefusal(mail);
   if (nullRefused && fallback !== '') {
     // Some hosts refuse bounces at RCPT-probing time; a real sender address gets through.
+    options.refusesNullSender?.set(exchange, true);
     await session.command('RSET');
     sender = fallback;
     mail = await session.command(`MAIL FROM:<${sender}>${utf8}`);
@@ -149,7 +161,7 @@ async function startMail(
     const reason =
       nullRefused && sender === ''
         ? `MAIL FROM:<> refused: the server wants a real sender${senderHint(options)}`
-        : `MAIL FROM refused: ${verdict.reason}${nullRefused ? senderHint(options) : ''}`;
+        : `MAIL FROM refused: ${verdict.reason}${nullRefused || sender !== '' ? senderHint(options) : ''}`;
     throw new HostFailure(reason, sessionFailure(verdict.outcome, 'rejected_other'), mail.raw);
   }
   return { ehlo, sender };
@@ -260,6 +272,7 @@ async function askHost(target: Target, recipients: string[], options: ProbeOptio
       if (!senderRefused) break;
       // Postfix with smtpd_delay_reject refuses <> only at RCPT; RSET (RFC 5321 §4.1.1.5) drops
       // the transaction and the same session starts again with a real sender.
+      options.refusesNullSender?.set(exchange, true);
       await session.command('RSET');
       sender = fallback;
       const mail = await session.command(`MAIL FROM:<${sender}>${utf8 ? ' SMTPUTF8' : ''}`);

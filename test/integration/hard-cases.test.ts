@@ -241,6 +241,15 @@ describe('null sender refused at RCPT (Postfix, smtpd_delay_reject)', () => {
     expect(senders).toContain('postmaster@verifier.test');
   });
 
+  it('remembers the host: later sessions start with the real sender', async () => {
+    const verifier = createDefaultVerifier(base);
+    const host = net.counters('mx.delayreject.example');
+    expect((await verifier.verify('carol@delayreject.example')).result).toBe('valid');
+    const before = host.mailFrom.length;
+    expect((await verifier.verify('dan@delayreject.example')).result).toBe('valid');
+    expect(host.mailFrom.slice(before)).toEqual(['postmaster@verifier.test']);
+  });
+
   it('asks with --from when it is given', async () => {
     const verdict = await verify('bob@delayreject.example', { from: 'verify@checker.example' });
     expect(verdict.result).toBe('valid');
