@@ -203,7 +203,13 @@ class Question {
     }
     if (packet.id !== this.id || !packet.flag_qr) return undefined;
     const question = packet.questions?.[0];
-    if (!question || question.type !== this.type || question.name.toLowerCase() !== this.name.toLowerCase()) return undefined;
+    // Some servers leave the question out of a REFUSED or SERVFAIL; such a reply can only make
+    // the lookup fail (unknown), never answer it, so it is taken.
+    if (!question) {
+      const rcode = (packet.flags ?? 0) & 0xf;
+      return rcode !== 0 && rcode !== NXDOMAIN ? packet : undefined;
+    }
+    if (question.type !== this.type || question.name.toLowerCase() !== this.name.toLowerCase()) return undefined;
     return packet;
   }
 

@@ -72,6 +72,10 @@ async function startServer(): Promise<Server> {
       send(forged, remote);
       return later(FAST_MS * 4, () => send(right, remote));
     }
+    if (name === 'refused.example') {
+      // As some servers refuse: no question section.
+      return send(dnsPacket.encode({ type: 'response', id: query.id, flags: 5, questions: [] }), remote);
+    }
     if (name === 'wrongname.example') {
       // Our id, but the answer to another question.
       const other = { ...query, questions: [{ ...question, name: 'other.example' }] };
@@ -158,6 +162,13 @@ describe('answers that are not the whole answer, or not ours', () => {
     const ask = createDnsClient({ servers: [server.address], timeoutMs: 10_000 });
     const answer = await ask('wrongname.example', 'MX');
     expect(answer).toMatchObject({ kind: 'answer', records: [{ exchange: 'mx.wrongname.example' }] });
+  });
+});
+
+describe('failures', () => {
+  it('REFUSED without the question is a failed lookup at once, not a timeout', async () => {
+    const lookup = createMxLookup({ servers: [server.address], timeoutMs: 60_000 });
+    expect(await lookup('refused.example')).toEqual({ kind: 'lookup_failed', reason: 'the DNS server refused the query' });
   });
 });
 
