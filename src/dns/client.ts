@@ -53,7 +53,13 @@ export function parseServer(value: string): DnsServer {
 
 /** One spelling per address, so a reply's source can be compared with what we asked. */
 function canonical(address: string): string {
-  return net.isIP(address) === 6 ? new URL(`http://[${address}]`).hostname.slice(1, -1) : address;
+  if (net.isIP(address) !== 6) return address;
+  try {
+    return new URL(`http://[${address}]`).hostname.slice(1, -1);
+  } catch {
+    // A zone index (fe80::1%eth0) is no URL host: keep the spelling we were given.
+    return address.toLowerCase();
+  }
 }
 
 const RCODES: Record<number, string> = { 1: 'EFORMERR', 2: 'ESERVFAIL', 4: 'ENOTIMP', 5: 'EREFUSED' };

@@ -150,7 +150,7 @@ async function startMail(
   }
   const nullRefused = sender === '' && mail.code !== 250 && isNullSenderRefusal(mail);
   if (nullRefused && fallback !== '') {
-    // Some hosts refuse bounces at RCPT-probing time; a real sender address gets through.
+    // Hosts that refuse bounces (<>) to probes often take a real sender address.
     options.refusesNullSender?.set(exchange, true);
     await session.command('RSET');
     sender = fallback;
@@ -161,7 +161,7 @@ async function startMail(
     const reason =
       nullRefused && sender === ''
         ? `MAIL FROM:<> refused: the server wants a real sender${senderHint(options)}`
-        : `MAIL FROM refused: ${verdict.reason}${nullRefused || sender !== '' ? senderHint(options) : ''}`;
+        : `MAIL FROM refused: ${verdict.reason}${isNullSenderRefusal(mail) ? senderHint(options) : ''}`;
     throw new HostFailure(reason, sessionFailure(verdict.outcome, 'rejected_other'), mail.raw);
   }
   return { ehlo, sender };

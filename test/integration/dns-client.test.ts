@@ -178,6 +178,7 @@ describe('--dns-server values', () => {
     ['192.0.2.53:5353', { address: '192.0.2.53', port: 5353 }],
     ['2001:db8::53', { address: '2001:db8::53', port: 53 }],
     ['[2001:db8:0:0::53]:5353', { address: '2001:db8::53', port: 5353 }],
+    ['fe80::53%lo', { address: 'fe80::53%lo', port: 53 }],
   ])('%s', (value, expected) => {
     expect(parseServer(value)).toEqual(expected);
   });
