@@ -115,15 +115,15 @@ export interface DomainSpec {
 export interface SimNetSpec {
   hosts: Record<string, HostSpec>;
   domains: Record<string, DomainSpec>;
-  /** Delay every DNS answer by this much (benchmarks). */
-  dnsDelayMs?: number;
-  /** The TTL of every DNS record, in seconds; 300 by default. */
-  dnsTtl?: number;
   /**
    * Negative answers (NXDOMAIN, no records of the type) carry the zone's SOA with this TTL and
    * minimum field, in seconds (RFC 2308 §3); without it they carry no SOA.
    */
   negativeTtl?: number;
+  /** Delay every DNS answer by this much (benchmarks). */
+  dnsDelayMs?: number;
+  /** The TTL of every DNS record, in seconds; 300 by default. */
+  dnsTtl?: number;
 }
 
 export interface HostCounters {
