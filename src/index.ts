@@ -1,4 +1,5 @@
 // The programmatic API: verify addresses without the CLI.
+import QuickLRU from 'quick-lru';
 import type { CacheStore } from './cache/store.js';
 import { createVerifier, verifyRows, withMemory, type DomainFacts, type Network, type Verifier } from './core/engine.js';
 import { resolveOptions, type VerifyOptions } from './core/options.js';
@@ -32,9 +33,11 @@ export function createNetwork(options: VerifyOptions, store?: CacheStore): Netwo
     timeoutMs: options.timeoutMs,
   });
   const probe = { port: options.smtpPort, timeoutMs: options.timeoutMs, helo: options.helo, from: options.from, connect };
+  // Per run: hosts that refuse MAIL FROM:<> are asked with the real sender from the start.
+  const refusesNullSender = new QuickLRU<string, true>({ maxSize: 10_000 });
   return {
     lookupMx,
-    askMailboxes: (hosts, addresses) => probeRecipients(hosts, addresses, probe),
+    askMailboxes: (hosts, addresses) => probeRecipients(hosts, addresses, { ...probe, refusesNullSender }),
   };
 }
 

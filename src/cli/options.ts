@@ -6,6 +6,7 @@ import type { RecordFormat } from '../io/write.js';
 import { UsageError } from '../errors.js';
 import { parseShard, type Shard } from '../io/shard.js';
 import { checkSourceIp, parseProxyUrl } from '../smtp/egress.js';
+import { parseServer } from '../dns/client.js';
 import { checkWebhookUrl } from '../report/webhook.js';
 import { defaultCacheDir } from '../cache/store.js';
 
@@ -92,8 +93,14 @@ function duration(flag: string, value: string | undefined, { zeroAllowed = false
 }
 
 function dnsServer(value: string): string {
-  // host, host:port, IPv6 or [IPv6]:port; node:dns validates the address itself.
-  if (!/^[\w.:[\]-]+$/.test(value)) throw new UsageError(`--dns-server ${value}: expected host or host:port`);
+  // An IP address (the resolver is asked by address, as resolv.conf names it), port optional.
+  try {
+    parseServer(value);
+  } catch {
+    throw new UsageError(
+      `--dns-server ${value}: expected an IP address with an optional :port, e.g. 1.1.1.1 or [2606:4700::1111]:53`,
+    );
+  }
   return value;
 }
 

@@ -351,6 +351,18 @@ function classifyPermanent(e: Enhanced | null, text: string): RcptClassification
   return rcpt('rejected_other');
 }
 
+/**
+ * A refusal of our sender rather than of the recipient, as Postfix gives it at RCPT time when its
+ * sender restrictions wait for RCPT (smtpd_delay_reject, the default):
+ * '554 5.7.1 <>: Sender address rejected: Access denied'. Also 5.1.7/5.1.8 (bad sender address,
+ * bad sender's system address, RFC 3463).
+ */
+export function isSenderRefusal(reply: SmtpReply): boolean {
+  if (reply.code < 400 || reply.code > 599) return false;
+  const e = splitEnhanced(reply);
+  return senderRefused(wording(reply)) || (e?.subject === 1 && (e.detail === 7 || e.detail === 8));
+}
+
 // ---------------------------------------------------------------------------------------
 // Greeting, EHLO/HELO, MAIL FROM
 

@@ -1,8 +1,8 @@
 // MX lookup with the RFC 5321 §5.1 implicit-MX fallback and RFC 7505 null MX.
-import { Resolver } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import QuickLRU from 'quick-lru';
 import type { MxHost, MxResult } from '../core/types.js';
+import { createDnsClient, type DnsClient, type DnsResult } from './client.js';
 
 export interface MxLookupOptions {
   /** host[:port] of DNS servers; empty = the system's. */
@@ -10,51 +10,53 @@ export interface MxLookupOptions {
   timeoutMs: number;
 }
 
-/** Errors that say something about the name (it does not exist, or has no such record). */
-const NO_SUCH_NAME = new Set(['ENOTFOUND']);
-const NO_DATA = new Set(['ENODATA']);
-
-function codeOf(error: unknown): string {
-  return (error as NodeJS.ErrnoException | undefined)?.code ?? 'EUNKNOWN';
-}
-
 const REASONS: Record<string, string> = {
   ESERVFAIL: 'the DNS server failed (SERVFAIL)',
   ETIMEOUT: 'no answer from the DNS server (timeout)',
   EREFUSED: 'the DNS server refused the query',
   ECONNREFUSED: 'the DNS server could not be reached',
+  ECONNRESET: 'the DNS server closed the connection without an answer',
   EBADRESP: 'the DNS server sent a malformed answer',
+  EFORMERR: 'the DNS server could not read the query (FORMERR)',
+  ENOTIMP: 'the DNS server does not answer such queries (NOTIMP)',
 };
 
-export function createResolver(options: MxLookupOptions): Resolver {
-  // Node splits the time across tries; one try with the whole budget keeps --timeout honest.
-  const resolver = new Resolver({ timeout: options.timeoutMs, tries: 1 });
-  if (options.servers.length > 0) resolver.setServers(options.servers);
-  return resolver;
+/** The DNS client every lookup of a run shares (kept under its old name for callers). */
+export function createResolver(options: MxLookupOptions): DnsClient {
+  return createDnsClient(options);
 }
 
-type AddressLookup = { kind: 'found'; addresses: string[]; ttlMs: number } | { kind: 'none' } | { kind: 'failed'; code: string };
+type AddressLookup =
+  | { kind: 'found'; addresses: string[]; ttlMs: number }
+  | { kind: 'none'; negativeTtlMs: number }
+  | { kind: 'failed'; code: string };
 type HostLookup = (name: string) => Promise<AddressLookup>;
 
-async function addressesOf(resolver: Resolver, name: string): Promise<AddressLookup> {
-  const [v4, v6] = await Promise.allSettled([resolver.resolve4(name, { ttl: true }), resolver.resolve6(name, { ttl: true })]);
-  const records = [...(v4.status === 'fulfilled' ? v4.value : []), ...(v6.status === 'fulfilled' ? v6.value : [])];
+/** How long "no" may be kept: the SOA's word when the server gave it, never more than today's cap. */
+function negativeTtlMs(result: DnsResult): number {
+  const seconds = result.kind === 'failed' ? undefined : result.negativeTtlSec;
+  return seconds === undefined ? NEGATIVE_TTL_MS : Math.min(NEGATIVE_TTL_MS, seconds * 1000);
+}
+
+async function addressesOf(client: DnsClient, name: string): Promise<AddressLookup> {
+  const answers = await Promise.all([client(name, 'A'), client(name, 'AAAA')]);
+  const records = answers.flatMap((a) => (a.kind === 'answer' ? a.records : []));
   if (records.length > 0) {
-    const ttlMs = Math.min(...records.map((r) => r.ttl * 1000));
-    return { kind: 'found', addresses: records.map((r) => r.address), ttlMs };
+    const addresses = records.flatMap((r) => (r.type === 'MX' ? [] : [r.address]));
+    return { kind: 'found', addresses, ttlMs: Math.min(...records.map((r) => r.ttl * 1000)) };
   }
-  const codes = [v4, v6].map((r) => (r.status === 'rejected' ? codeOf(r.reason) : 'ENODATA'));
-  const failure = codes.find((c) => !NO_SUCH_NAME.has(c) && !NO_DATA.has(c));
-  return failure ? { kind: 'failed', code: failure } : { kind: 'none' };
+  const failure = answers.find((a) => a.kind === 'failed');
+  if (failure?.kind === 'failed') return { kind: 'failed', code: failure.code };
+  return { kind: 'none', negativeTtlMs: Math.min(...answers.map(negativeTtlMs)) };
 }
 
 function failed(code: string): MxResult {
   return { kind: 'lookup_failed', reason: REASONS[code] ?? code };
 }
 
-/** Looks up where mail for `domain` goes, resolving each host's addresses with the same resolver. */
-export async function checkMx(resolver: Resolver, domain: string): Promise<MxResult> {
-  return (await lookupWithTtl(resolver, domain, (name) => addressesOf(resolver, name))).result;
+/** Looks up where mail for `domain` goes, resolving each host's addresses with the same client. */
+export async function checkMx(client: DnsClient, domain: string): Promise<MxResult> {
+  return (await lookupWithTtl(client, domain, (name) => addressesOf(client, name))).result;
 }
 
 interface TimedMxResult {
@@ -65,11 +67,12 @@ interface TimedMxResult {
 
 /**
  * checkMx, and how long its answer may be kept: an answer naming mail hosts for the shortest TTL
- * of their address records, at most MX_TTL_MS (node:dns gives no TTL for MX records themselves);
- * any other answer for NEGATIVE_TTL_MS.
+ * of its MX and address records, at most MX_TTL_MS; "no" (no such domain, null MX, no mail
+ * host) for the SOA's negative TTL (RFC 2308 §5) or the null MX record's TTL, at most
+ * NEGATIVE_TTL_MS; a failed lookup is not kept.
  */
-async function lookupWithTtl(resolver: Resolver, domain: string, resolveHost: HostLookup): Promise<TimedMxResult> {
-  const other = (result: MxResult): TimedMxResult => ({ result, ttlMs: NEGATIVE_TTL_MS });
+async function lookupWithTtl(client: DnsClient, domain: string, resolveHost: HostLookup): Promise<TimedMxResult> {
+  const no = (result: MxResult, ttlMs = NEGATIVE_TTL_MS): TimedMxResult => ({ result, ttlMs: Math.min(NEGATIVE_TTL_MS, ttlMs) });
   const found = (hosts: MxHost[], implicit: boolean, ttlMs: number): TimedMxResult => ({
     result: { kind: 'mx', implicit, hosts },
     ttlMs: Math.min(MX_TTL_MS, ttlMs),
@@ -80,42 +83,40 @@ async function lookupWithTtl(resolver: Resolver, domain: string, resolveHost: Ho
     return found([{ exchange: literal, priority: 0, addresses: [literal] }], true, MX_TTL_MS);
   }
 
-  let records: { exchange: string; priority: number }[];
-  try {
-    records = await resolver.resolveMx(domain);
-  } catch (error) {
-    const code = codeOf(error);
-    if (NO_SUCH_NAME.has(code)) return other({ kind: 'no_domain' });
-    if (!NO_DATA.has(code)) return other(failed(code));
-    records = [];
-  }
+  const answer = await client(domain, 'MX');
+  if (answer.kind === 'failed') return no(failed(answer.code));
+  if (answer.kind === 'no_such_name') return no({ kind: 'no_domain' }, negativeTtlMs(answer));
+  let records = answer.records.flatMap((r) => (r.type === 'MX' ? [r] : []));
 
   // RFC 7505: a single MX of "." with preference 0 says the domain accepts no mail.
-  if (records.length === 1 && (records[0]?.exchange ?? '') === '') return other({ kind: 'null_mx' });
+  if (records.length === 1 && records[0]!.exchange === '') return no({ kind: 'null_mx' }, records[0]!.ttl * 1000);
   records = records.filter((r) => r.exchange !== '');
 
   if (records.length === 0) {
     // RFC 5321 §5.1: no MX records, so the domain itself is the mail host if it has an address.
     const own = await resolveHost(domain);
     if (own.kind === 'found') return found([{ exchange: domain, priority: 0, addresses: own.addresses }], true, own.ttlMs);
-    return other(own.kind === 'failed' ? failed(own.code) : { kind: 'no_mail_host' });
+    if (own.kind === 'failed') return no(failed(own.code));
+    return no({ kind: 'no_mail_host' }, Math.min(negativeTtlMs(answer), own.negativeTtlMs));
   }
 
   records.sort((a, b) => a.priority - b.priority);
   const lookups = await Promise.all(records.map((r) => resolveHost(r.exchange.toLowerCase())));
   const hosts: MxHost[] = [];
-  let ttlMs = MX_TTL_MS;
+  let ttlMs = Math.min(...records.map((r) => r.ttl * 1000));
   let failure: string | undefined;
+  let noHostTtlMs = NEGATIVE_TTL_MS;
   records.forEach((r, i) => {
     const lookup = lookups[i];
     if (lookup?.kind === 'found') {
       hosts.push({ exchange: r.exchange.toLowerCase(), priority: r.priority, addresses: lookup.addresses });
       ttlMs = Math.min(ttlMs, lookup.ttlMs);
     } else if (lookup?.kind === 'failed') failure ??= lookup.code;
+    else if (lookup) noHostTtlMs = Math.min(noHostTtlMs, lookup.negativeTtlMs);
   });
   if (hosts.length > 0) return found(hosts, false, ttlMs);
   // Hosts that do not resolve at all are a fact; a host whose lookup failed is not.
-  return other(failure ? failed(failure) : { kind: 'no_mail_host' });
+  return no(failure ? failed(failure) : { kind: 'no_mail_host' }, noHostTtlMs);
 }
 
 /** Answers kept between runs (the on-disk store). */
@@ -124,9 +125,9 @@ export interface MxCache {
   put(domain: string, result: MxResult, ttlMs: number): void;
 }
 
-// node:dns gives no TTL for MX records, so answers naming hosts are kept for at most an hour (less
-// when their address records say so); a domain that does not exist may be registered soon, so
-// "no" is kept shorter (RFC 2308).
+// Answers naming hosts are kept for at most an hour (less when their records say so), so a
+// domain that moves its mail is followed within the hour; a domain that does not exist may be
+// registered soon, so "no" is kept shorter (RFC 2308).
 const MX_TTL_MS = 60 * 60_000;
 export const NEGATIVE_TTL_MS = 10 * 60_000;
 
@@ -138,12 +139,12 @@ const REMEMBERED_HOSTS = 10_000;
  * engine shares one lookup among a domain's addresses; mail hosts' addresses are shared here.
  */
 export function createMxLookup(options: MxLookupOptions, cache?: MxCache): (domain: string) => Promise<MxResult> {
-  const resolver = createResolver(options);
-  const resolveHost = sharedHostLookups(resolver);
+  const client = createDnsClient(options);
+  const resolveHost = sharedHostLookups(client);
   return async (domain) => {
     const known = cache?.get(domain);
     if (known) return known;
-    const { result, ttlMs } = await lookupWithTtl(resolver, domain, resolveHost);
+    const { result, ttlMs } = await lookupWithTtl(client, domain, resolveHost);
     // A failed lookup says nothing about the domain: the next address asks again.
     if (result.kind !== 'lookup_failed') cache?.put(domain, result, ttlMs);
     return result;
@@ -155,13 +156,13 @@ export function createMxLookup(options: MxLookupOptions, cache?: MxCache): (doma
  * Google's MX hosts stand behind thousands of domains) while their TTL lasts; a reused answer
  * counts its TTL from when it was asked. Failures are asked again.
  */
-function sharedHostLookups(resolver: Resolver): HostLookup {
+function sharedHostLookups(client: DnsClient): HostLookup {
   const hosts = new QuickLRU<string, { lookup: Promise<AddressLookup>; askedAt: number }>({ maxSize: REMEMBERED_HOSTS });
   return async (name) => {
     const now = Date.now();
     let entry = hosts.get(name);
     if (!entry) {
-      entry = { lookup: addressesOf(resolver, name), askedAt: now };
+      entry = { lookup: addressesOf(client, name), askedAt: now };
       hosts.set(name, entry);
     }
     const lookup = await entry.lookup;
@@ -170,6 +171,6 @@ function sharedHostLookups(resolver: Resolver): HostLookup {
     const ttlMs = lookup.ttlMs - (now - entry.askedAt);
     if (ttlMs > 0) return { ...lookup, ttlMs };
     if (hosts.get(name) === entry) hosts.delete(name); // expired: ask again
-    return addressesOf(resolver, name);
+    return addressesOf(client, name);
   };
 }

@@ -1,9 +1,11 @@
 // The conversation that asks mail hosts about recipients: EHLO (HELO fallback), STARTTLS,
-// MAIL FROM (null sender, then --from), RCPT TO for each address, never DATA, always QUIT.
+// MAIL FROM (null sender; when that is refused, a real sender), RCPT TO for each address, never
+// DATA, always QUIT.
 import {
   classifyRcpt,
   classifySessionReply,
   isNullSenderRefusal,
+  isSenderRefusal,
   isStartTlsRequired,
   type SmtpReply,
 } from '../core/smtp-reply.js';
@@ -18,6 +20,36 @@ export interface ProbeOptions {
   helo: string;
   from: string;
   connect?: Connect;
+  /**
+   * Mail hosts known to refuse the null sender: their sessions start with the real sender, so a
+   * host that refuses <> only at RCPT is not asked every recipient twice. Kept per run.
+   */
+  refusesNullSender?: HostMemory;
+}
+
+/** A set of mail host names (QuickLRU fits, so memory stays bounded). */
+export interface HostMemory {
+  has(exchange: string): boolean;
+  set(exchange: string, value: true): unknown;
+}
+
+// A host name of at least two labels whose last is not all digits (so not an IPv4 address).
+const DOMAIN_NAME = /^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]*[a-z][a-z0-9-]*$/i;
+
+/**
+ * Who asks again when a host refuses the null sender: --from, else postmaster at the EHLO name
+ * when that is a domain name: the user's own host, whose postmaster RFC 5321 §4.5.1 says must
+ * exist. Never a domain the user does not control, so with an address literal in EHLO there is
+ * none (''), and the user is told to give --from.
+ */
+export function fallbackSender(options: Pick<ProbeOptions, 'from' | 'helo'>): string {
+  if (options.from !== '') return options.from;
+  return DOMAIN_NAME.test(options.helo) ? `postmaster@${options.helo.toLowerCase()}` : '';
+}
+
+/** What a refused sender tells the user: the flag that resolves it, unless they already gave it. */
+function senderHint(options: ProbeOptions): string {
+  return options.from === '' ? '; give --from an address at a domain you control' : '';
 }
 
 /** Why a host could not answer for its recipients; the next MX host is tried. */
@@ -77,14 +109,14 @@ interface Target {
   exchange: string;
 }
 
-/** Opens the session and gets as far as an accepted MAIL FROM; returns the EHLO reply. */
+/** Opens the session and gets as far as an accepted MAIL FROM; returns the EHLO reply and the sender. */
 async function startMail(
   session: SmtpSession,
   greeting: SmtpReply,
   exchange: string,
   options: ProbeOptions,
   useTls: boolean,
-): Promise<SmtpReply> {
+): Promise<{ ehlo: SmtpReply; sender: string }> {
   const hello = classifySessionReply(greeting);
   if (hello.outcome !== 'ok') {
     // A 421/4xx greeting (busy, too many connections) is asked again later, like greylisting:
@@ -109,21 +141,98 @@ async function startMail(
   if (useTls && offers(ehlo, 'STARTTLS')) await upgrade();
 
   const utf8 = offers(ehlo, 'SMTPUTF8') ? ' SMTPUTF8' : '';
-  let mail = await session.command(`MAIL FROM:<>${utf8}`);
+  const fallback = fallbackSender(options);
+  let sender = fallback !== '' && options.refusesNullSender?.has(exchange) ? fallback : '';
+  let mail = await session.command(`MAIL FROM:<${sender}>${utf8}`);
   // Some hosts demand TLS (530 5.7.0) without advertising STARTTLS until asked.
   if (mail.code !== 250 && !secure && useTls && isStartTlsRequired(mail) && (await upgrade())) {
-    mail = await session.command(`MAIL FROM:<>${utf8}`);
+    mail = await session.command(`MAIL FROM:<${sender}>${utf8}`);
   }
-  if (mail.code !== 250 && options.from !== '' && isNullSenderRefusal(mail)) {
-    // Some hosts refuse bounces at RCPT-probing time; a real sender address gets through.
+  const nullRefused = sender === '' && mail.code !== 250 && isNullSenderRefusal(mail);
+  if (nullRefused && fallback !== '') {
+    // Hosts that refuse bounces (<>) to probes often take a real sender address.
+    options.refusesNullSender?.set(exchange, true);
     await session.command('RSET');
-    mail = await session.command(`MAIL FROM:<${options.from}>${utf8}`);
+    sender = fallback;
+    mail = await session.command(`MAIL FROM:<${sender}>${utf8}`);
   }
   if (mail.code !== 250) {
     const verdict = classifySessionReply(mail);
-    throw new HostFailure(`MAIL FROM refused: ${verdict.reason}`, sessionFailure(verdict.outcome, 'rejected_other'), mail.raw);
+    const reason =
+      nullRefused && sender === ''
+        ? `MAIL FROM:<> refused: the server wants a real sender${senderHint(options)}`
+        : `MAIL FROM refused: ${verdict.reason}${isNullSenderRefusal(mail) ? senderHint(options) : ''}`;
+    throw new HostFailure(reason, sessionFailure(verdict.outcome, 'rejected_other'), mail.raw);
   }
-  return ehlo;
+  return { ehlo, sender };
+}
+
+interface RcptTurn {
+  /** The transaction's sender; '' is the null sender <>. */
+  sender: string;
+  /** A real sender may ask again: stop at the first refusal of the sender. */
+  canRetry: boolean;
+  /** Appended to the reason of a refused sender. */
+  hint: string;
+}
+
+/**
+ * Asks for `recipients` in the open transaction, appending their answers to `results`. Returns
+ * true when it stopped because the sender was refused at RCPT and `turn.canRetry`; the
+ * recipient refused then is not answered.
+ */
+async function askRecipients(
+  session: SmtpSession,
+  ehlo: SmtpReply,
+  exchange: string,
+  recipients: string[],
+  results: MailboxResult[],
+  turn: RcptTurn,
+): Promise<boolean> {
+  const utf8 = offers(ehlo, 'SMTPUTF8');
+  const sendable = recipients.map((r) => utf8 || !NON_ASCII.test(r));
+  // RFC 2920: where the server offers PIPELINING, all RCPTs go in one round trip.
+  let batch: { replies: SmtpReply[]; error?: SmtpConnectionError } | undefined;
+  if (offers(ehlo, 'PIPELINING') && recipients.length > 1) {
+    batch = await session.pipeline(recipients.filter((_, i) => sendable[i]).map((r) => `RCPT TO:<${r}>`));
+  }
+  let answered = 0;
+  for (const [i, recipient] of recipients.entries()) {
+    if (!sendable[i]) {
+      results.push({
+        outcome: 'unverifiable',
+        reason: 'The mail host does not accept international addresses (no SMTPUTF8)',
+        reply: '',
+        mxHost: exchange,
+      });
+      continue;
+    }
+    let reply: SmtpReply;
+    if (batch) {
+      const next = batch.replies[answered++];
+      if (!next) throw batch.error ?? new SmtpConnectionError('pipelined replies missing', 'protocol');
+      reply = next;
+    } else {
+      reply = await session.command(`RCPT TO:<${recipient}>`);
+    }
+    if (reply.code === 421) {
+      if (results.length > 0) return false;
+      throw new HostFailure(`${exchange} closing: ${firstLine(reply)}`, 'unreachable', reply.raw);
+    }
+    const senderRefused = reply.code >= 500 && isSenderRefusal(reply);
+    if (senderRefused && turn.canRetry) return true;
+    const { outcome, reason } = classifyRcpt(reply);
+    // 452 4.5.3 "too many recipients" is about this session, not the mailbox: the rest
+    // go to a new session.
+    if (outcome === 'too_many_recipients' && results.length > 0) return false;
+    results.push({
+      outcome: outcome === 'too_many_recipients' ? 'temporary' : outcome === 'malformed' ? 'error' : outcome,
+      reason: senderRefused ? `${reason}: sender <${turn.sender}>${turn.hint}` : reason,
+      reply: reply.raw,
+      mxHost: exchange,
+    });
+  }
+  return false;
 }
 
 /**
@@ -147,47 +256,35 @@ async function askHost(target: Target, recipients: string[], options: ProbeOptio
   }
   const results: MailboxResult[] = [];
   try {
-    const ehlo = await startMail(session, greeting, exchange, options, useTls);
+    const start = await startMail(session, greeting, exchange, options, useTls);
+    const { ehlo } = start;
+    let { sender } = start;
+    const fallback = fallbackSender(options);
     const utf8 = offers(ehlo, 'SMTPUTF8');
-    const sendable = recipients.map((r) => utf8 || !NON_ASCII.test(r));
-    // RFC 2920: where the server offers PIPELINING, all RCPTs go in one round trip.
-    let batch: { replies: SmtpReply[]; error?: SmtpConnectionError } | undefined;
-    if (offers(ehlo, 'PIPELINING') && recipients.length > 1) {
-      batch = await session.pipeline(recipients.filter((_, i) => sendable[i]).map((r) => `RCPT TO:<${r}>`));
-    }
-    let answered = 0;
-    for (const [i, recipient] of recipients.entries()) {
-      if (!sendable[i]) {
-        results.push({
-          outcome: 'unverifiable',
-          reason: 'The mail host does not accept international addresses (no SMTPUTF8)',
-          reply: '',
-          mxHost: exchange,
-        });
-        continue;
-      }
-      let reply: SmtpReply;
-      if (batch) {
-        const next = batch.replies[answered++];
-        if (!next) throw batch.error ?? new SmtpConnectionError('pipelined replies missing', 'protocol');
-        reply = next;
-      } else {
-        reply = await session.command(`RCPT TO:<${recipient}>`);
-      }
-      if (reply.code === 421) {
-        if (results.length > 0) break;
-        throw new HostFailure(`${exchange} closing: ${firstLine(reply)}`, 'unreachable', reply.raw);
-      }
-      const { outcome, reason } = classifyRcpt(reply);
-      // 452 4.5.3 "too many recipients" is about this session, not the mailbox: the rest
-      // go to a new session.
-      if (outcome === 'too_many_recipients' && results.length > 0) break;
-      results.push({
-        outcome: outcome === 'too_many_recipients' ? 'temporary' : outcome === 'malformed' ? 'error' : outcome,
-        reason,
-        reply: reply.raw,
-        mxHost: exchange,
+    // Each turn asks the recipients not yet answered; a second turn happens only once, when the
+    // null sender was refused at RCPT and a real sender takes over.
+    for (let turn = 0; turn < 2 && results.length < recipients.length; turn++) {
+      const senderRefused = await askRecipients(session, ehlo, exchange, recipients.slice(results.length), results, {
+        sender,
+        canRetry: sender === '' && fallback !== '',
+        hint: senderHint(options),
       });
+      if (!senderRefused) break;
+      // Postfix with smtpd_delay_reject refuses <> only at RCPT; RSET (RFC 5321 §4.1.1.5) drops
+      // the transaction and the same session starts again with a real sender.
+      options.refusesNullSender?.set(exchange, true);
+      await session.command('RSET');
+      sender = fallback;
+      const mail = await session.command(`MAIL FROM:<${sender}>${utf8 ? ' SMTPUTF8' : ''}`);
+      if (mail.code !== 250) {
+        if (results.length > 0) break;
+        const verdict = classifySessionReply(mail);
+        throw new HostFailure(
+          `MAIL FROM refused: ${verdict.reason}${senderHint(options)}`,
+          sessionFailure(verdict.outcome, 'rejected_other'),
+          mail.raw,
+        );
+      }
     }
     await session.quit();
     return results;

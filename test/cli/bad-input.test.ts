@@ -150,6 +150,13 @@ describe('bad input exits 2 with one line naming the file, the problem and the f
     expect(run.stderr).not.toMatch(/^\s+at /m);
   });
 
+  it('a --dns-server that is not an IP address: one line naming the flag and the form', async () => {
+    const run = await runCli(['list.csv', '--out-dir', 'out-dns', '--dns-server', 'dns.example'], { cwd: work });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/^email-verify: --dns-server dns\.example: expected an IP address[^\n]*\n$/);
+    expect(await filesIn('out-dns')).toEqual([]);
+  });
+
   it('an --out-dir that cannot be created (a path under a regular file; chmod does not stop root)', async () => {
     const run = await runCli(['list.csv', '--out-dir', 'file.txt/out', '--offline'], { cwd: work });
     expect(run.code).toBe(2);

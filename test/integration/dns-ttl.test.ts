@@ -1,22 +1,34 @@
 // How long MX answers are kept in the on-disk cache: the shortest TTL of the records behind an
-// answer naming mail hosts (at most an hour), and a shorter fixed time for "no".
+// answer naming mail hosts (at most an hour), and for "no" the zone's negative TTL (RFC 2308) or
+// the null MX record's own, at most ten minutes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMxLookup, NEGATIVE_TTL_MS, type MxCache } from '../../src/dns/mx.js';
 import type { MxResult } from '../../src/core/types.js';
 import { startSimNet, type SimNet } from '../support/simnet.js';
 
 let net: SimNet;
+let withSoa: SimNet;
 beforeAll(async () => {
   net = await startSimNet({
     hosts: { 'mx.short.example': { behaviour: { kind: 'catch_all' } } },
     domains: {
       'short.example': { mx: [{ host: 'mx.short.example', priority: 10 }] },
+      'shortmx.example': { mx: [{ host: 'mx.short.example', priority: 10 }], mxTtl: 30 },
       'nomx.example': { nullMx: true },
     },
     dnsTtl: 42,
   });
+  withSoa = await startSimNet({
+    hosts: { 'mx.soa.example': { behaviour: { kind: 'catch_all' } } },
+    domains: { 'nohost.example': { mx: [{ host: 'mx.unresolvable.example', priority: 10 }] } },
+    dnsTtl: 3600,
+    negativeTtl: 120,
+  });
 });
-afterAll(() => net.close());
+afterAll(async () => {
+  await net.close();
+  await withSoa.close();
+});
 
 function recordingCache() {
   const kept = new Map<string, { result: MxResult; ttlMs: number }>();
@@ -39,12 +51,33 @@ describe('MX answers in the cache', () => {
     expect(net.dnsQueries).toBe(queries);
   });
 
-  it('keeps "no mail here" and "no such domain" for the shorter negative time', async () => {
+  it("keeps it no longer than its MX records say, when they expire before the hosts' addresses", async () => {
+    const { cache, kept } = recordingCache();
+    const lookup = createMxLookup({ servers: [net.dnsServer], timeoutMs: 2000 }, cache);
+    expect((await lookup('shortmx.example')).kind).toBe('mx');
+    expect(kept.get('shortmx.example')?.ttlMs).toBe(30_000);
+  });
+
+  it('keeps "no such domain" for the shorter negative time when the server sends no SOA', async () => {
+    const { cache, kept } = recordingCache();
+    const lookup = createMxLookup({ servers: [net.dnsServer], timeoutMs: 2000 }, cache);
+    expect((await lookup('missing.example')).kind).toBe('no_domain');
+    expect(kept.get('missing.example')?.ttlMs).toBe(NEGATIVE_TTL_MS);
+  });
+
+  it('keeps a null MX for its own TTL (at most the negative time)', async () => {
     const { cache, kept } = recordingCache();
     const lookup = createMxLookup({ servers: [net.dnsServer], timeoutMs: 2000 }, cache);
     expect((await lookup('nomx.example')).kind).toBe('null_mx');
+    expect(kept.get('nomx.example')?.ttlMs).toBe(42_000);
+  });
+
+  it('keeps "no" for the SOA minimum when the server sends the SOA (RFC 2308 §5)', async () => {
+    const { cache, kept } = recordingCache();
+    const lookup = createMxLookup({ servers: [withSoa.dnsServer], timeoutMs: 2000 }, cache);
     expect((await lookup('missing.example')).kind).toBe('no_domain');
-    expect(kept.get('nomx.example')?.ttlMs).toBe(NEGATIVE_TTL_MS);
-    expect(kept.get('missing.example')?.ttlMs).toBe(NEGATIVE_TTL_MS);
+    expect((await lookup('nohost.example')).kind).toBe('no_mail_host');
+    expect(kept.get('missing.example')?.ttlMs).toBe(120_000);
+    expect(kept.get('nohost.example')?.ttlMs).toBe(120_000);
   });
 });

@@ -32,6 +32,8 @@ const SPEC: SimNetSpec = {
     'mx.crowded.example': { behaviour: { kind: 'mailboxes', mailboxes }, maxConnections: 1 },
     'mx.tls.example': { behaviour: { kind: 'mailboxes', mailboxes }, requireTls: true },
     'mx.nonull.example': { behaviour: { kind: 'mailboxes', mailboxes }, refuseNullSender: true },
+    'mx.delayreject.example': { behaviour: { kind: 'mailboxes', mailboxes }, refuseNullSenderAtRcpt: true },
+    'mx.delayreject-pipe.example': { behaviour: { kind: 'mailboxes', mailboxes }, refuseNullSenderAtRcpt: true },
     'mx.limit.example': { behaviour: { kind: 'mailboxes', mailboxes }, maxRecipients: 2 },
     'a-host.implicit.example': { behaviour: { kind: 'mailboxes', mailboxes } },
     'mx.grey.example': { behaviour: { kind: 'greylist', delayMs: 300, inner: { kind: 'mailboxes', mailboxes } } },
@@ -74,6 +76,8 @@ const SPEC: SimNetSpec = {
     'allbusy.example': { mx: [{ host: 'mx.allbusy.example', priority: 10 }] },
     'tls.example': { mx: [{ host: 'mx.tls.example', priority: 10 }] },
     'nonull.example': { mx: [{ host: 'mx.nonull.example', priority: 10 }] },
+    'delayreject.example': { mx: [{ host: 'mx.delayreject.example', priority: 10 }] },
+    'delayreject-pipe.example': { mx: [{ host: 'mx.delayreject-pipe.example', priority: 10 }] },
     'limit.example': { mx: [{ host: 'mx.limit.example', priority: 10 }] },
     'noaddress.example': { mx: [{ host: 'mx.unresolvable.example', priority: 10 }] },
     'nullmx.example': { nullMx: true },
@@ -214,8 +218,57 @@ describe('session quirks', () => {
     expect(senders).toContain('verify@checker.example');
   });
 
-  it('without --from a refused null sender leaves the address unknown, not invalid', async () => {
-    expect((await verify('bob@nonull.example')).result).toBe('unknown');
+  it('without --from asks again as postmaster@ the EHLO name when the null sender is refused at MAIL', async () => {
+    const verdict = await verify('carol@nonull.example');
+    expect(verdict.result).toBe('valid');
+    expect(net.counters('mx.nonull.example').mailFrom).toContain('postmaster@verifier.test');
+  });
+
+  it('with an address literal in EHLO and no --from, a refused null sender is unknown and the reason names --from', async () => {
+    const verdict = await verify('dan@nonull.example', { helo: '' });
+    expect(verdict.result).toBe('unknown');
+    expect(verdict.reason).toMatch(/--from/);
+  });
+});
+
+describe('null sender refused at RCPT (Postfix, smtpd_delay_reject)', () => {
+  it('without --from asks again as postmaster@ the EHLO name and gets the true verdicts', async () => {
+    const before = net.counters('mx.delayreject.example').mailFrom.length;
+    expect((await verify('alice@delayreject.example')).result).toBe('valid');
+    expect((await verify('nobody@delayreject.example')).result).toBe('invalid');
+    const senders = net.counters('mx.delayreject.example').mailFrom.slice(before);
+    expect(senders).toContain('');
+    expect(senders).toContain('postmaster@verifier.test');
+  });
+
+  it('remembers the host: later sessions start with the real sender', async () => {
+    const verifier = createDefaultVerifier(base);
+    const host = net.counters('mx.delayreject.example');
+    expect((await verifier.verify('carol@delayreject.example')).result).toBe('valid');
+    const before = host.mailFrom.length;
+    expect((await verifier.verify('dan@delayreject.example')).result).toBe('valid');
+    expect(host.mailFrom.slice(before)).toEqual(['postmaster@verifier.test']);
+  });
+
+  it('asks with --from when it is given', async () => {
+    const verdict = await verify('bob@delayreject.example', { from: 'verify@checker.example' });
+    expect(verdict.result).toBe('valid');
+    expect(net.counters('mx.delayreject.example').mailFrom).toContain('verify@checker.example');
+    expect(net.counters('mx.delayreject.example').mailFrom).not.toContain('postmaster@checker.example');
+  });
+
+  it('asks a whole pipelined batch again with the real sender', async () => {
+    const verifier = createDefaultVerifier(base);
+    const locals = ['alice', 'bob', 'nobody', 'carol'];
+    const verdicts = await Promise.all(locals.map((l) => verifier.verify(`${l}@delayreject-pipe.example`)));
+    expect(verdicts.map((v) => v.result)).toEqual(['valid', 'valid', 'invalid', 'valid']);
+    expect(net.counters('mx.delayreject-pipe.example').mostCommandsAtOnce).toBeGreaterThan(1);
+  });
+
+  it('with an address literal in EHLO and no --from, the address is unknown (never invalid) and the reason names --from', async () => {
+    const verdict = await verify('erin@delayreject.example', { helo: '' });
+    expect(verdict).toMatchObject({ result: 'unknown', smtp_response: '554 5.7.1 <>: Sender address rejected: Access denied' });
+    expect(verdict.reason).toMatch(/--from/);
   });
 
   it('verifies the rest in a new session after 452 too many recipients, reporting none of them', async () => {
@@ -315,7 +368,13 @@ describe('DNS', () => {
 describe('etiquette', () => {
   it('never sends DATA, and ends every session it opened with one QUIT', async () => {
     for (const host of Object.keys(SPEC.hosts)) expect(net.counters(host).data).toBe(0);
-    for (const host of ['mx.normal.example', 'mx.limit.example', 'mx.tls.example', 'mx.nonull.example']) {
+    for (const host of [
+      'mx.normal.example',
+      'mx.limit.example',
+      'mx.tls.example',
+      'mx.nonull.example',
+      'mx.delayreject.example',
+    ]) {
       const { quits, connections } = net.counters(host);
       expect(connections).toBeGreaterThan(0);
       expect(quits).toBe(connections);

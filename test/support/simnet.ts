@@ -63,6 +63,11 @@ export interface HostSpec {
   requireTls?: boolean;
   /** Refuse the null sender MAIL FROM:<>. */
   refuseNullSender?: boolean;
+  /**
+   * Accept MAIL FROM:<> but refuse every RCPT after it, as Postfix does when its sender
+   * restrictions run at RCPT time (smtpd_delay_reject = yes, the default).
+   */
+  refuseNullSenderAtRcpt?: boolean;
   /** Answer 452 4.5.3 after this many RCPTs in one session. */
   maxRecipients?: number;
   /** Greet with 421 4.7.0 when more than this many sessions are open (smtp-server hosts). */
@@ -93,6 +98,8 @@ export interface DomainSpec {
   /** The domain itself has an A record pointing at this mail host (implicit MX). */
   aHost?: string;
   nullMx?: boolean;
+  /** The TTL of this domain's MX records, in seconds (default: the network's dnsTtl). */
+  mxTtl?: number;
   servfail?: boolean;
   /** The DNS server never answers for this name. */
   timeout?: boolean;
@@ -108,6 +115,11 @@ export interface DomainSpec {
 export interface SimNetSpec {
   hosts: Record<string, HostSpec>;
   domains: Record<string, DomainSpec>;
+  /**
+   * Negative answers (NXDOMAIN, no records of the type) carry the zone's SOA with this TTL and
+   * minimum field, in seconds (RFC 2308 §3); without it they carry no SOA.
+   */
+  negativeTtl?: number;
   /** Delay every DNS answer by this much (benchmarks). */
   dnsDelayMs?: number;
   /** The TTL of every DNS record, in seconds; 300 by default. */
@@ -318,7 +330,15 @@ function smtpServerFor(host: HostRuntime, recorders: Map<string, (chunk: Buffer 
       });
     },
     onRcptTo(address: SMTPServerAddress, session: SMTPServerSession, callback) {
-      const answer = answerRcpt(host, session.id, address.address);
+      const sender = session.envelope.mailFrom;
+      let answer: Answer;
+      if (spec.refuseNullSenderAtRcpt && (!sender || sender.address === '')) {
+        // Postfix's own line for a sender restriction that rejects <>, given at RCPT time.
+        host.counters.rcpts.push(address.address);
+        answer = { code: 554, text: '5.7.1 <>: Sender address rejected: Access denied' };
+      } else {
+        answer = answerRcpt(host, session.id, address.address);
+      }
       later(() => callback(answer ? smtpError(answer.code, answer.text) : undefined));
     },
     onData(stream, _session, callback) {
@@ -651,7 +671,8 @@ async function startOn(prefix: string, spec: SimNetSpec): Promise<SimNet> {
         answers.push({ type: 'MX', name: question.name, ttl, data: { preference: 0, exchange: '.' } });
       } else if (question.type === 'MX') {
         for (const mx of domain.mx ?? []) {
-          answers.push({ type: 'MX', name: question.name, ttl, data: { preference: mx.priority, exchange: mx.host } });
+          const mxTtl = domain.mxTtl ?? ttl;
+          answers.push({ type: 'MX', name: question.name, ttl: mxTtl, data: { preference: mx.priority, exchange: mx.host } });
         }
       } else if (question.type === 'A' && domain.aHost && addresses.has(domain.aHost.toLowerCase())) {
         answers.push({ type: 'A', name: question.name, ttl, data: addresses.get(domain.aHost.toLowerCase())! });
@@ -667,7 +688,17 @@ async function startOn(prefix: string, spec: SimNetSpec): Promise<SimNet> {
       dnsPacket.AUTHORITATIVE_ANSWER |
       dnsPacket.RECURSION_DESIRED |
       dnsPacket.RECURSION_AVAILABLE;
-    send(dnsPacket.encode({ type: 'response', id: query.id, flags, questions: [question], answers }), remote);
+    const authorities: dnsPacket.Answer[] = [];
+    if (spec.negativeTtl !== undefined && answers.length === 0 && (rcode === 'NOERROR' || rcode === 'NXDOMAIN')) {
+      const data = { mname: 'ns.simnet.test', rname: 'hostmaster.simnet.test', serial: 1, refresh: 3600 };
+      authorities.push({
+        type: 'SOA',
+        name: name.split('.').slice(-1)[0] ?? name,
+        ttl: spec.negativeTtl,
+        data: { ...data, retry: 600, expire: 86400, minimum: spec.negativeTtl },
+      });
+    }
+    send(dnsPacket.encode({ type: 'response', id: query.id, flags, questions: [question], answers, authorities }), remote);
   });
   try {
     const dnsPort = await new Promise<number>((resolve, reject) => {

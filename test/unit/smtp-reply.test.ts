@@ -3,6 +3,7 @@ import {
   classifyRcpt,
   classifySessionReply,
   isNullSenderRefusal,
+  isSenderRefusal,
   isStartTlsRequired,
   parseReply,
   ReplyParser,
@@ -565,6 +566,22 @@ describe('isNullSenderRefusal', () => {
 
   it('is false for a malformed reply', () => {
     expect(isNullSenderRefusal(reply('nonsense'))).toBe(false);
+  });
+});
+
+describe('isSenderRefusal (our sender, not the recipient, refused at RCPT)', () => {
+  it.each([
+    ['554 5.7.1 <>: Sender address rejected: Access denied', true], // Postfix, smtpd_delay_reject
+    ['550 5.1.0 <verify@checker.example>: Sender address rejected: User unknown in local recipient table', true], // Postfix
+    ['450 4.1.8 <verify@checker.example>: Sender address rejected: Domain not found', true], // Postfix, reject_unknown_sender_domain
+    ['550 Verification failed for <verify@checker.example>', true], // Exim sender callout
+    ['553 5.1.7 The sender address is invalid', true],
+    ['550 5.1.1 <bob@example.org>: Recipient address rejected: User unknown in virtual mailbox table', false],
+    ['554 5.7.1 <bob@example.org>: Relay access denied', false],
+    ['550 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org', false],
+    ['250 2.1.5 Ok', false],
+  ])('%s → %s', (line, expected) => {
+    expect(isSenderRefusal(reply(line))).toBe(expected);
   });
 });
 
