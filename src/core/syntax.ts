@@ -9,6 +9,7 @@ import { memoized } from './memo.js';
 export type SyntaxErrorCode =
   | 'empty'
   | 'control_chars'
+  | 'undecodable'
   | 'no_at'
   | 'bad_local'
   | 'local_too_long'
@@ -102,6 +103,11 @@ export function checkSyntax(input: string, options: SyntaxOptions = {}): SyntaxR
   // Checked on the whole trimmed input: unwrapping `a@b\r\nRCPT TO:<x@y>` would yield a clean `x@y`.
   if (CONTROL.test(trimmed) || CONTROL.test(address)) {
     return fail('control_chars', 'Address contains control characters (such as CR, LF, TAB or NUL)', trimmed);
+  }
+  // U+FFFD stands where the reader met bytes that were not text: the address as written is lost,
+  // and no server has a mailbox by that name.
+  if (trimmed.includes('\uFFFD')) {
+    return fail('undecodable', "Address contains bytes that are not text in the file's encoding (shown as U+FFFD)", trimmed);
   }
   if (address === '') return fail('empty', 'Address is empty');
   // '@' is never valid in a domain we accept, so the last one separates even `"a@b"@c.d`.

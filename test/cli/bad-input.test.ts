@@ -184,7 +184,7 @@ describe('input that looks odd but is a list', () => {
     for (const bucket of ['valid', 'risky', 'invalid', 'unknown']) {
       const text = await readFile(join(work, out, `${base}.${bucket}.csv`), 'utf8');
       expect(text.startsWith(columns)).toBe(true);
-      expect(text.endsWith(',duplicate\n')).toBe(true);
+      expect(text.endsWith(',duplicate,reason_code,provider\n')).toBe(true);
       expect(text.split('\n')).toHaveLength(2); // the header line only
     }
   });

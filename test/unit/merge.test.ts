@@ -38,6 +38,8 @@ function rowResult(email: string, result: ResultCategory, duplicate = false): Ro
     credits_charged: charged as 0 | 1,
     charge_reason: '',
     duplicate,
+    reason_code: result === 'unknown' ? 'greylisted' : 'accepted',
+    provider: 'other',
   };
 }
 
