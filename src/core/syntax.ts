@@ -227,7 +227,7 @@ function checkDomain(raw: string, allowLiterals: boolean): Problem | Domain {
   // rewrites IPv4 numbers (`a@evil.com/x.org` → evil.com). Only LDH and visible Unicode may reach it,
   // judged after NFKC because UTS #46 maps e.g. U+FF0F to '/'.
   const folded = raw.normalize('NFKC');
-  const bad = [...folded].find((c) => !HOST_CHAR.test(c));
+  const bad = [...folded].find((c, i, all) => !HOST_CHAR.test(c) || !idna2008Allows(c, all[i - 1], all[i + 1]));
   if (bad !== undefined) return ['bad_domain', `Domain contains ${describe(bad)}`];
   // Checked before conversion too, since the host parser fails on an out-of-range IPv4 like 999.1.
   if (NUMERIC.test(lastLabel(folded.replace(/\.$/, '')))) {
@@ -260,6 +260,19 @@ function checkDomain(raw: string, allowLiterals: boolean): Problem | Domain {
   if (NUMERIC.test(lastLabel(ascii))) return ['numeric_tld', 'Top-level domain is all-numeric'];
   if (ascii.length > MAX_DOMAIN) return ['too_long', `Domain is longer than ${MAX_DOMAIN} octets`];
   return { ascii, unicode: domainToUnicode(ascii), literal: false };
+}
+
+// IDNA 2008 (RFC 5892) lets into a label letters, marks and digits only; UTS #46, which the
+// WHATWG host parser follows, still passes symbols such as © or ™ (`a@domain.com©` would become
+// an xn-- label no registry accepts). Besides those: the ideographic full stop, a dot (UTS #46
+// §2.3), and the CONTEXTO punctuation of RFC 5892 Appendix A where its rule allows it.
+const IDNA_LETTER = /^[\p{L}\p{M}\p{Nd}]$/u;
+const IDNA_CONTEXTO = new Set(['\u0375', '\u05F3', '\u05F4', '\u30FB']);
+
+function idna2008Allows(c: string, before: string | undefined, after: string | undefined): boolean {
+  if (c < '\u0080' || IDNA_LETTER.test(c) || IDNA_CONTEXTO.has(c) || c === '\u3002') return true;
+  // MIDDLE DOT only between two l's, as Catalan writes it (col·legi.cat).
+  return c === '\u00B7' && before?.toLowerCase() === 'l' && after?.toLowerCase() === 'l';
 }
 
 function lastLabel(domain: string): string {
