@@ -392,12 +392,16 @@ function kindOf(head: Buffer, extension: string, source: string, encoding: strin
   const format = binaryFormatOf(head);
   if (format !== undefined) throw notText(source, format);
   if (encoding === undefined && detectEncoding(head).startsWith('utf-16')) return 'text';
-  if (encoding === undefined && looksBinary(head)) throw notText(source);
+  if (encoding === undefined && looksBinary(head)) {
+    throw new InputError(
+      `${source}: a binary file, not text; give a CSV, TSV, TXT or XLSX file (or name its encoding with --encoding if it is text)`,
+    );
+  }
   return 'text';
 }
 
-function notText(source: string, format?: string): InputError {
-  return new InputError(`${source}: a binary file, not text${format ? ` (${format})` : ''}; give a CSV, TSV, TXT or XLSX file`);
+function notText(source: string, format: string): InputError {
+  return new InputError(`${source}: a binary file, not text (${format}); give a CSV, TSV, TXT or XLSX file`);
 }
 
 async function openStream(path: string, options: ReadOptions): Promise<Readable> {
