@@ -14,6 +14,8 @@ export type * from './core/types.js';
 export { RESULT_FIELDS, RESULT_CATEGORIES, OUTPUT_BUCKETS, bucketOf } from './core/types.js';
 export { checkSyntax } from './core/syntax.js';
 export { verdictOf } from './core/verdict.js';
+export { REASON_CODES, type ReasonInfo } from './core/reason-code.js';
+export { providerOf, providerOfHost } from './core/provider.js';
 export { createVerifier, verifyRows };
 export type { Network, Verifier, VerifierDeps, InputRow, VerifiedRow, DomainFacts, ResultMemory } from './core/engine.js';
 export { withMemory };

@@ -89,6 +89,10 @@ export async function main(argv: string[], streams: Streams, env: NodeJS.Process
     .option('--only <results>', 'with records on standard output: only these results, e.g. valid,risky')
     .option('--column <name|n>', 'the column holding the addresses (header name or number from 1)')
     .option('--sheet <name|n>', 'XLSX: the sheet to read (default: the first)')
+    .option(
+      '--encoding <name>',
+      "the text's encoding, e.g. windows-1252, utf-16le, latin1 (default: detected; outputs are UTF-8)",
+    )
     .option('--summary-json <file>', 'also write the summary as JSON')
     .option('--estimate', 'print the maximum credit cost from syntax and dedup alone, then stop')
     .option('--offline', 'only the checks that need no network; the rest is unknown')

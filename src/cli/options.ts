@@ -5,6 +5,7 @@ import { RESULT_CATEGORIES, type ResultCategory } from '../core/types.js';
 import type { RecordFormat } from '../io/write.js';
 import { UsageError } from '../errors.js';
 import { parseShard, type Shard } from '../io/shard.js';
+import { checkEncoding } from '../io/read.js';
 import { checkSourceIp, parseProxyUrl } from '../smtp/egress.js';
 import { parseServer } from '../dns/client.js';
 import { checkWebhookUrl } from '../report/webhook.js';
@@ -21,6 +22,7 @@ export interface RawFlags {
   only?: string;
   column?: string;
   sheet?: string;
+  encoding?: string;
   summaryJson?: string;
   estimate?: boolean;
   offline?: boolean;
@@ -56,6 +58,8 @@ export interface RunOptions {
   only?: Set<ResultCategory>;
   column?: string;
   sheet?: string;
+  /** --encoding, as the reader names it; undefined: detected (see OpenedInput.encoding). */
+  encoding?: string;
   summaryJson?: string;
   estimate: boolean;
   creditPrice: number;
@@ -166,6 +170,7 @@ export function runOptionsFrom(flags: RawFlags, env: NodeJS.ProcessEnv): RunOpti
     only,
     column: flags.column,
     sheet: flags.sheet,
+    encoding: flags.encoding === undefined ? undefined : checkEncoding(flags.encoding),
     summaryJson: flags.summaryJson,
     estimate: flags.estimate ?? false,
     creditPrice,

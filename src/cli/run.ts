@@ -259,7 +259,17 @@ async function verifierFor(
 }
 
 async function verifyList(inputPath: string, options: RunOptions, streams: Streams): Promise<Summary | undefined> {
-  const opened = await openInput(inputPath, { column: options.column, sheet: options.sheet, stdin: streams.stdin });
+  const opened = await openInput(inputPath, {
+    column: options.column,
+    sheet: options.sheet,
+    stdin: streams.stdin,
+    encoding: options.encoding,
+  });
+  // Said once, and only when it is news: a UTF-8 file read as UTF-8 needs no remark.
+  if (opened.encoding && (opened.encoding.name !== 'utf-8' || !opened.encoding.detected) && !options.quiet) {
+    const how = opened.encoding.detected ? 'detected' : 'as --encoding said';
+    streams.stderr.write(`email-verify: reading ${opened.source} as ${opened.encoding.name} (${how}); the outputs are UTF-8\n`);
+  }
   const batches = onlyShard(opened.batches, options.shard);
   if (options.estimate) {
     await runEstimate(batches, options, streams);
@@ -330,6 +340,8 @@ async function verifyList(inputPath: string, options: RunOptions, streams: Strea
   if (!options.quiet) {
     const where = toStdout ? streams.stderr : streams.stdout;
     where.write(`${outcome.rowsRead} rows read, ${done.total} written.\n`);
+    const bad = opened.stats.badByteRows;
+    if (bad > 0) where.write(`${bad} rows held bytes that are not text (kept, and judged like the rest).\n`);
     // Colours only for a person at a terminal; a file or a pipe gets plain text.
     where.write(`${renderSummary(done, { color: options.color && where.isTTY === true })}\n`);
     if (split) where.write(`${Object.values(split.paths).join('\n')}\n`);
@@ -338,6 +350,7 @@ async function verifyList(inputPath: string, options: RunOptions, streams: Strea
     await writeSummaryJson(options.summaryJson, {
       input: opened.source,
       rows_read: outcome.rowsRead,
+      bad_byte_rows: opened.stats.badByteRows,
       ...done,
       outputs: split?.paths ?? null,
     });

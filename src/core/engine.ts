@@ -12,7 +12,18 @@ import { flagsOf, NO_FLAGS } from './flags.js';
 import type { VerifyOptions } from './options.js';
 import { hash53, HashSet53 } from './hash.js';
 import { checkSyntax, duplicateKey, keyOfNormalised } from './syntax.js';
-import type { CatchAllResult, Findings, MailboxResult, MxHost, MxResult, RowResult, VerificationResult } from './types.js';
+import {
+  INTERRUPTED,
+  IP_BLOCKED,
+  type CatchAllResult,
+  type Findings,
+  type MailboxResult,
+  type MxHost,
+  type MxResult,
+  type RowResult,
+  type StopReason,
+  type VerificationResult,
+} from './types.js';
 import { verdictOf } from './verdict.js';
 
 /** The network stages, implemented in dns/ and smtp/ (or by a test). */
@@ -39,10 +50,7 @@ export interface RetryStatus {
   nextInMs: number | undefined;
 }
 
-export const INTERRUPTED = 'Interrupted before it was verified';
-/** The reason SPEC.md gives rows left unasked because servers refuse our IP. */
-export const IP_BLOCKED = 'ip_blocked';
-export type StopReason = typeof INTERRUPTED | typeof IP_BLOCKED;
+export { INTERRUPTED, IP_BLOCKED, type StopReason };
 /** Answers that say why an address was not asked: never kept, so the next run asks. */
 const STOP_REASONS: ReadonlySet<string> = new Set([INTERRUPTED, IP_BLOCKED]);
 
@@ -166,7 +174,7 @@ export function createVerifier(options: VerifyOptions, network: Network, deps: V
   async function findingsOf(input: string): Promise<Findings> {
     const syntax = checkSyntax(input, { allowAddressLiterals: options.allowAddressLiterals });
     if (!syntax.ok) {
-      return { input, email: syntax.email, syntax: { ok: false, reason: syntax.reason }, flags: NO_FLAGS };
+      return { input, email: syntax.email, syntax: { ok: false, reason: syntax.reason, code: syntax.code }, flags: NO_FLAGS };
     }
     const findings: Findings = {
       input,
@@ -211,8 +219,7 @@ export function createVerifier(options: VerifyOptions, network: Network, deps: V
  * nowhere, so the next run asks again, when the greylisting host will most likely let it through.
  */
 function askAgainLater(result: VerificationResult): boolean {
-  const code = (result as VerificationResult & { reason_code?: string }).reason_code;
-  return result.result === 'unknown' && (result.reason === 'greylisted' || code === 'greylisted');
+  return result.result === 'unknown' && result.reason_code === 'greylisted';
 }
 
 /** Answers kept from earlier (the on-disk store): an address found there is not asked again. */
@@ -230,7 +237,9 @@ export function withMemory(verifier: Verifier, memory: ResultMemory): Verifier {
       if (!syntax.ok) return verifier.verify(input);
       const key = keyOfNormalised(syntax.email);
       const known = memory.recall(key);
-      if (known) return { ...known, email: syntax.email };
+      // An answer kept by a version before reason_code and provider is found out again rather
+      // than written with those columns missing.
+      if (known?.reason_code !== undefined) return { ...known, email: syntax.email };
       const result = await verifier.verify(input);
       if (!STOP_REASONS.has(result.reason) && !askAgainLater(result)) memory.remember(key, result);
       return result;

@@ -92,11 +92,25 @@ const disposableDomains = disposableEmailBlocklistSet();
  */
 export const isDisposableDomain: (domain: string) => boolean = memoized(8192, (domain) => disposableDomains.has(domain));
 
+// What a suggestion may point to: domains people have mailboxes at. The checker corrects the
+// second-level name and the TLD separately, so on its own it offers domains nobody uses
+// (y.invalid -> yahoo.invalid, example.test -> example.de).
+const popularDomains = new Set<string>(spellChecker.POPULAR_DOMAINS);
+const isKnownDomain = (domain: string): boolean => popularDomains.has(domain) || freeDomains.has(domain);
+// Reserved names (RFC 2606, RFC 6761, RFC 6762 for .local): never a typo of a real domain.
+const RESERVED = /(^|\.)(invalid|test|example|localhost|local)$|^example\.(com|net|org)$/;
+const withoutTld = (domain: string): string => domain.slice(0, domain.lastIndexOf('.'));
+
 // The checker only ever corrects the domain, and computing it costs 30 µs (edit distances to every
 // popular domain): a list repeats its domains, so each is asked once.
 const suggestedDomain = memoized(8192, (domain) => {
+  if (RESERVED.test(domain) || popularDomains.has(domain)) return '';
   const suggestion = spellChecker.run({ email: `x@${domain}` });
-  return suggestion && suggestion.domain !== domain ? suggestion.domain : '';
+  if (!suggestion || suggestion.domain === domain || !isKnownDomain(suggestion.domain)) return '';
+  // A provider's country domain is not a typo of its .com (protonmail.ch, gmx.de). The free list
+  // also holds squatted typos (gmial.com), so a known domain is kept only against a TLD change.
+  if (freeDomains.has(domain) && withoutTld(domain) === withoutTld(suggestion.domain)) return '';
+  return suggestion.domain;
 });
 
 /** A corrected address for near-misses of well-known providers (gmial.com → gmail.com). */

@@ -166,13 +166,19 @@ const rateLimited = any(
   /maximum number of connections/,
 );
 
-/** Blocks aimed at our IP, host or traffic rather than at the recipient. */
-const blocked = any(
+/** Blocks of our IP address or host: its reputation, a blocklist, its missing reverse DNS. */
+const ipBlocked = any(
   /spamhaus|spamcop|barracuda|sorbs|abusix|proofpoint|cloudmark|trend micro|senderbase|sbrs|uceprotect|surbl/,
   /black ?list|block ?list|\bblocked\b|\bbanned\b|\brbl\b|dnsbl|(?<!not )\blisted (on|in|at|by)\b/,
-  /reputation|\bspam\b|junk ?mail|unsolicited|backscatter/,
-  /will not be accepted|not accepting (connections|mail)|permanently deferred/,
+  /reputation/,
   /reverse (dns|lookup|hostname)|\bptr\b|\brdns\b|find your (reverse )?hostname|client host rejected|helo command rejected/,
+);
+
+/** Blocks aimed at our IP, host or traffic rather than at the recipient. */
+const blocked = any(
+  ipBlocked,
+  /\bspam\b|junk ?mail|unsolicited|backscatter/,
+  /will not be accepted|not accepting (connections|mail)|permanently deferred/,
   /\bspf\b|dkim|dmarc|unauthenticated|authentication required|must authenticate/,
 );
 
@@ -411,6 +417,15 @@ export function isNullSenderRefusal(reply: SmtpReply): boolean {
   // 502 not implemented, 503 bad sequence, 504 parameter not implemented, 53x auth: not the sender.
   if (code === 502 || code === 503 || code === 504 || (code >= 530 && code < 540)) return false;
   return !notAboutSender(wording(reply));
+}
+
+/**
+ * A refusal of this machine (its IP's reputation, a blocklist, no reverse DNS) rather than of
+ * the mailbox or our sender: another IP address or a proxy gets an answer, waiting does not.
+ * ('554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org')
+ */
+export function isIpBlock(reply: SmtpReply): boolean {
+  return reply.code >= 400 && reply.code <= 599 && ipBlocked(wording(reply));
 }
 
 /** The server demands STARTTLS before it goes on (e.g. '530 5.7.0 Must issue a STARTTLS command first'). */

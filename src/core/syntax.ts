@@ -9,6 +9,7 @@ import { memoized } from './memo.js';
 export type SyntaxErrorCode =
   | 'empty'
   | 'control_chars'
+  | 'undecodable'
   | 'no_at'
   | 'bad_local'
   | 'local_too_long'
@@ -102,6 +103,11 @@ export function checkSyntax(input: string, options: SyntaxOptions = {}): SyntaxR
   // Checked on the whole trimmed input: unwrapping `a@b\r\nRCPT TO:<x@y>` would yield a clean `x@y`.
   if (CONTROL.test(trimmed) || CONTROL.test(address)) {
     return fail('control_chars', 'Address contains control characters (such as CR, LF, TAB or NUL)', trimmed);
+  }
+  // U+FFFD stands where the reader met bytes that were not text: the address as written is lost,
+  // and no server has a mailbox by that name.
+  if (trimmed.includes('\uFFFD')) {
+    return fail('undecodable', "Address contains bytes that are not text in the file's encoding (shown as U+FFFD)", trimmed);
   }
   if (address === '') return fail('empty', 'Address is empty');
   // '@' is never valid in a domain we accept, so the last one separates even `"a@b"@c.d`.
@@ -221,7 +227,7 @@ function checkDomain(raw: string, allowLiterals: boolean): Problem | Domain {
   // rewrites IPv4 numbers (`a@evil.com/x.org` → evil.com). Only LDH and visible Unicode may reach it,
   // judged after NFKC because UTS #46 maps e.g. U+FF0F to '/'.
   const folded = raw.normalize('NFKC');
-  const bad = [...folded].find((c) => !HOST_CHAR.test(c));
+  const bad = [...folded].find((c, i, all) => !HOST_CHAR.test(c) || !idna2008Allows(c, all[i - 1], all[i + 1]));
   if (bad !== undefined) return ['bad_domain', `Domain contains ${describe(bad)}`];
   // Checked before conversion too, since the host parser fails on an out-of-range IPv4 like 999.1.
   if (NUMERIC.test(lastLabel(folded.replace(/\.$/, '')))) {
@@ -254,6 +260,19 @@ function checkDomain(raw: string, allowLiterals: boolean): Problem | Domain {
   if (NUMERIC.test(lastLabel(ascii))) return ['numeric_tld', 'Top-level domain is all-numeric'];
   if (ascii.length > MAX_DOMAIN) return ['too_long', `Domain is longer than ${MAX_DOMAIN} octets`];
   return { ascii, unicode: domainToUnicode(ascii), literal: false };
+}
+
+// IDNA 2008 (RFC 5892) lets into a label letters, marks and digits only; UTS #46, which the
+// WHATWG host parser follows, still passes symbols such as © or ™ (`a@domain.com©` would become
+// an xn-- label no registry accepts). Besides those: the ideographic full stop, a dot (UTS #46
+// §2.3), and the CONTEXTO punctuation of RFC 5892 Appendix A where its rule allows it.
+const IDNA_LETTER = /^[\p{L}\p{M}\p{Nd}]$/u;
+const IDNA_CONTEXTO = new Set(['\u0375', '\u05F3', '\u05F4', '\u30FB']);
+
+function idna2008Allows(c: string, before: string | undefined, after: string | undefined): boolean {
+  if (c < '\u0080' || IDNA_LETTER.test(c) || IDNA_CONTEXTO.has(c) || c === '\u3002') return true;
+  // MIDDLE DOT only between two l's, as Catalan writes it (col·legi.cat).
+  return c === '\u00B7' && before?.toLowerCase() === 'l' && after?.toLowerCase() === 'l';
 }
 
 function lastLabel(domain: string): string {

@@ -1,5 +1,10 @@
 // The record each stage produces, and the final result a user sees.
 // Each stage yields its details or a typed failure; verdict.ts turns them into one result.
+import type { Provider } from './provider.js';
+import type { ReasonCode } from './reason-code.js';
+import type { SyntaxErrorCode } from './syntax.js';
+
+export type { Provider, ReasonCode };
 
 export type ResultCategory = 'valid' | 'valid_role_based' | 'risky' | 'invalid' | 'unknown';
 export const RESULT_CATEGORIES: readonly ResultCategory[] = ['valid', 'valid_role_based', 'risky', 'invalid', 'unknown'];
@@ -48,6 +53,11 @@ export interface MailboxResult {
   reply: string;
   /** The MX host that gave the answer, or the last one tried. */
   mxHost: string;
+  /**
+   * Set where the prober knows the `reason_code` better than the outcome and reply tell it
+   * (see mailboxReasonCode in reason-code.ts).
+   */
+  reasonCode?: ReasonCode;
 }
 
 export interface CatchAllResult {
@@ -68,14 +78,20 @@ export interface AddressFlags {
 export interface Findings {
   input: string;
   email: string;
-  syntax: { ok: true; smtputf8: boolean } | { ok: false; reason: string };
+  syntax: { ok: true; smtputf8: boolean } | { ok: false; reason: string; code: SyntaxErrorCode };
   flags: AddressFlags;
   mx?: MxResult;
   mailbox?: MailboxResult;
   catchAll?: CatchAllResult;
-  /** Set when network checks were skipped (--offline). */
+  /** Set when network checks were skipped: --offline, or the run stopped (a StopReason). */
   notChecked?: string;
 }
+
+/** The reason of addresses left unasked when a run is stopped (Ctrl-C, kill). */
+export const INTERRUPTED = 'Interrupted before it was verified';
+/** The reason SPEC.md gives rows left unasked because servers refuse our IP. */
+export const IP_BLOCKED = 'ip_blocked';
+export type StopReason = typeof INTERRUPTED | typeof IP_BLOCKED;
 
 /** The result fields of SPEC.md, in output column order. */
 export interface VerificationResult {
@@ -96,6 +112,10 @@ export interface VerificationResult {
   suggestion: string;
   credits_charged: 0 | 1;
   charge_reason: string;
+  /** The stable sub-status scripts filter on (README.md lists them). */
+  reason_code: ReasonCode;
+  /** Who runs the domain's mail, from its MX hosts; '' when they are not known. */
+  provider: Provider | '';
 }
 
 /** A result as it is written for one input row. */
@@ -122,6 +142,9 @@ export const RESULT_FIELDS: readonly (keyof RowResult)[] = [
   'credits_charged',
   'charge_reason',
   'duplicate',
+  // Added after the first release's columns, so scripts reading columns by position keep working.
+  'reason_code',
+  'provider',
 ];
 
 export function bucketOf(result: ResultCategory): OutputBucket {

@@ -1,9 +1,12 @@
 // The one decision table: what the stages found -> result category and every result field.
+import { providerOf } from './provider.js';
+import { mailboxReasonCode, stopCodeOf, type ReasonCode } from './reason-code.js';
 import type { B2bQuality, Findings, ResultCategory, ValidationLayer, VerificationResult } from './types.js';
 
 interface Decision {
   result: ResultCategory;
   reason: string;
+  code: ReasonCode;
   layer: ValidationLayer;
   score: number;
 }
@@ -17,41 +20,54 @@ const CHARGE_REASONS: Record<ResultCategory, string> = {
 };
 
 function decide(f: Findings): Decision {
-  if (!f.syntax.ok) return { result: 'invalid', reason: f.syntax.reason, layer: 'syntax', score: 0 };
+  if (!f.syntax.ok) {
+    return { result: 'invalid', reason: f.syntax.reason, code: `syntax_${f.syntax.code}`, layer: 'syntax', score: 0 };
+  }
 
   // A disposable inbox may well exist, but a sender should not count on it; only a proven
   // "does not exist" (below) outranks it.
   const disposable = (d: Decision): Decision =>
     f.flags.isDisposable && d.result !== 'invalid'
-      ? { ...d, result: 'risky', reason: 'Disposable email provider', score: Math.min(d.score, 2) }
+      ? { ...d, result: 'risky', reason: 'Disposable email provider', code: 'disposable', score: Math.min(d.score, 2) }
       : d;
 
   if (f.notChecked !== undefined) {
-    return disposable({ result: 'unknown', reason: f.notChecked, layer: 'syntax', score: 5 });
+    const code = stopCodeOf(f.notChecked) ?? 'not_checked';
+    return disposable({ result: 'unknown', reason: f.notChecked, code, layer: 'syntax', score: 5 });
   }
 
   const mx = f.mx;
-  if (mx === undefined) return { result: 'unknown', reason: 'DNS was not checked', layer: 'dns', score: 4 };
+  if (mx === undefined) {
+    return { result: 'unknown', reason: 'DNS was not checked', code: 'not_checked', layer: 'dns', score: 4 };
+  }
+  const dns = (result: ResultCategory, reason: string, code: ReasonCode, score: number): Decision => ({
+    result,
+    reason,
+    code,
+    layer: 'dns',
+    score,
+  });
   switch (mx.kind) {
     case 'no_domain':
-      return { result: 'invalid', reason: 'Domain does not exist', layer: 'dns', score: 0 };
+      return dns('invalid', 'Domain does not exist', 'no_domain', 0);
     case 'null_mx':
-      return { result: 'invalid', reason: 'Domain accepts no mail (null MX)', layer: 'dns', score: 0 };
+      return dns('invalid', 'Domain accepts no mail (null MX)', 'null_mx', 0);
     case 'no_mail_host':
-      return { result: 'invalid', reason: 'Domain has no MX records and no address', layer: 'dns', score: 0 };
+      return dns('invalid', 'Domain has no MX records and no address', 'no_mx', 0);
     case 'lookup_failed':
-      return disposable({ result: 'unknown', reason: `DNS lookup failed: ${mx.reason}`, layer: 'dns', score: 4 });
+      return disposable(dns('unknown', `DNS lookup failed: ${mx.reason}`, 'dns_error', 4));
     case 'mx':
       break;
   }
 
   const mailbox = f.mailbox;
   if (mailbox === undefined) {
-    return disposable({ result: 'unknown', reason: 'Mailbox was not checked', layer: 'smtp', score: 4 });
+    return disposable({ result: 'unknown', reason: 'Mailbox was not checked', code: 'not_checked', layer: 'smtp', score: 4 });
   }
   const smtp = (result: ResultCategory, score: number, reason = mailbox.reason): Decision => ({
     result,
     reason,
+    code: mailboxReasonCode(mailbox),
     layer: 'smtp',
     score,
   });
@@ -76,14 +92,14 @@ function decide(f: Findings): Decision {
 
   if (f.catchAll?.isCatchAll) {
     const score = f.catchAll.confidence === 'high' ? 5 : 6;
-    return disposable({ result: 'risky', reason: 'Catch-all domain detected', layer: 'catchall', score });
+    return disposable({ result: 'risky', reason: 'Catch-all domain detected', code: 'catch_all', layer: 'catchall', score });
   }
   // Without a catch-all answer the acceptance still stands, but it stopped at the SMTP layer.
   const layer: ValidationLayer = f.catchAll ? 'catchall' : 'smtp';
   if (f.flags.isRoleBased) {
-    return disposable({ result: 'valid_role_based', reason: 'Role-based email address', layer, score: 8 });
+    return disposable({ result: 'valid_role_based', reason: 'Role-based email address', code: 'role_based', layer, score: 8 });
   }
-  return disposable({ result: 'valid', reason: '', layer, score: f.catchAll ? 10 : 9 });
+  return disposable({ result: 'valid', reason: '', code: 'accepted', layer, score: f.catchAll ? 10 : 9 });
 }
 
 export function verdictOf(f: Findings): VerificationResult {
@@ -111,5 +127,7 @@ export function verdictOf(f: Findings): VerificationResult {
     suggestion: f.flags.suggestion,
     credits_charged: charged,
     charge_reason: chargeReason,
+    reason_code: d.code,
+    provider: providerOf(f.mx),
   };
 }

@@ -126,7 +126,10 @@ async function readHeader(path: string): Promise<string[]> {
 }
 
 /** The result columns are the last ones, in RESULT_FIELDS order, some maybe prefixed `verify_`. */
-function resultColumns(header: string[], path: string): { result: number; duplicate: number; credits: number } {
+function resultColumns(
+  header: string[],
+  path: string,
+): { result: number; duplicate: number; credits: number; reasonCode: number } {
   const first = header.length - RESULT_FIELDS.length;
   const ours =
     first >= 0 && RESULT_FIELDS.every((field, i) => header[first + i] === field || header[first + i] === `verify_${field}`);
@@ -136,6 +139,7 @@ function resultColumns(header: string[], path: string): { result: number; duplic
     result: first + RESULT_FIELDS.indexOf('result'),
     duplicate: first + RESULT_FIELDS.indexOf('duplicate'),
     credits: first + RESULT_FIELDS.indexOf('credits_charged'),
+    reasonCode: first + RESULT_FIELDS.indexOf('reason_code'),
   };
 }
 
@@ -229,6 +233,8 @@ export async function mergeOutputs(inputs: string[], options: MergeOptions): Pro
             result,
             duplicate: record[columns.duplicate] === 'true',
             credits_charged: record[columns.credits] === '1' ? 1 : 0,
+            // The summary's breakdown of unknown and risky rows is counted again from the rows.
+            reason_code: record[columns.reasonCode],
           } as RowResult);
           await writeText(out, stringify([record]));
         }

@@ -8,8 +8,19 @@ import { StringDecoder } from 'node:string_decoder';
 import { CsvError, parse, type Options as CsvParseOptions } from 'csv-parse';
 import type ExcelJS from 'exceljs';
 import type { InputRow } from '../core/engine.js';
-import { InputError } from '../errors.js';
+import { InputError, UsageError } from '../errors.js';
+import {
+  asUtf8,
+  binaryFormatOf,
+  decodeHead,
+  detectEncoding,
+  knownEncoding,
+  looksBinary,
+  type InputEncoding,
+} from './encoding.js';
 import { shapeOf, type TableShape } from './table.js';
+
+export type { InputEncoding };
 
 export interface DataRow extends InputRow {
   /** The row's own cells, padded to the header's width. */
@@ -23,6 +34,18 @@ export interface OpenedInput {
   /** The data rows; iterate either these or `batches`, which hand them over as read. */
   rows: AsyncIterable<DataRow>;
   batches: AsyncIterable<DataRow[]>;
+  /** How the text was decoded (outputs are UTF-8 whatever it was); undefined for XLSX. */
+  encoding?: InputEncoding;
+  /** Counts kept while the rows are read: final once they all have been. */
+  stats: ReaderStats;
+}
+
+export interface ReaderStats {
+  /**
+   * Rows holding bytes that are not text: a NUL or other control byte, or bytes that are not
+   * valid in the file's encoding (read as U+FFFD). They are kept and judged like any other row.
+   */
+  badByteRows: number;
 }
 
 export interface ReadOptions {
@@ -30,6 +53,8 @@ export interface ReadOptions {
   /** XLSX: a sheet name or a 1-based number; the first sheet by default. */
   sheet?: string;
   stdin?: NodeJS.ReadableStream;
+  /** The text's encoding, as iconv-lite names it (--encoding); detected when not given. */
+  encoding?: string;
 }
 
 const SAMPLE_RECORDS = 50;
@@ -84,15 +109,15 @@ function closingQuote(sample: string, from: number, sameLine: boolean): number {
   return -1;
 }
 
-/** The delimiter used consistently in the sample's lines, or '' for a one-column list. */
-export function sniffDelimiter(sample: string): string {
+/** The delimiter (of `candidates`) used consistently in the sample's lines, or '' for a one-column list. */
+export function sniffDelimiter(sample: string, candidates: readonly string[] = DELIMITERS): string {
   // Characters inside quotes do not count.
   const lines = unquotedLines(sample)
     .filter((l) => l.trim() !== '')
     .slice(0, 20);
   let best = '';
   let bestScore = 0;
-  for (const d of DELIMITERS) {
+  for (const d of candidates) {
     const counts = lines.map((l) => l.split(d).length - 1);
     const linesWith = counts.filter((c) => c > 0).length;
     // Most lines must have it (the last line may be cut by the sample's size).
@@ -197,14 +222,20 @@ function csvOptions(delimiter: string): CsvParseOptions {
 }
 
 /** `path` is undefined for standard input, which cannot be read twice. */
-async function* csvRecords(stream: Readable, delimiter: string, source: string, path?: string): AsyncGenerator<string[][]> {
+async function* csvRecords(
+  stream: Readable,
+  delimiter: string,
+  source: string,
+  encoding: string,
+  path?: string,
+): AsyncGenerator<string[][]> {
   const parser = stream.pipe(parse(csvOptions(delimiter)));
   stream.on('error', (error) => parser.destroy(error));
   try {
     yield* batchesOf<string[]>(parser);
   } catch (error) {
     if (!(error instanceof CsvError)) throw error;
-    const line = path === undefined ? undefined : await lineOfBadRecord(path, delimiter);
+    const line = path === undefined ? undefined : await lineOfBadRecord(path, delimiter, encoding);
     // Without the line: csv-parse counts the records it read, the header and blank-free ones.
     const records = (error as CsvError & { records?: number }).records ?? 0;
     throw toInputError(error, source, line === undefined ? `of record ${records + 1}` : `at line ${line}`);
@@ -216,9 +247,10 @@ async function* csvRecords(stream: Readable, delimiter: string, source: string, 
  * costs csv-parse a sixth of its speed (it builds a context object each time), so it is found
  * only after an error, by reading the file again.
  */
-async function lineOfBadRecord(path: string, delimiter: string): Promise<number | undefined> {
+async function lineOfBadRecord(path: string, delimiter: string, encoding: string): Promise<number | undefined> {
   let lastLine = 0;
-  const parser = createReadStream(path).pipe(
+  const text = Readable.from(asUtf8(createReadStream(path), encoding), { objectMode: false });
+  const parser = text.pipe(
     parse({
       ...csvOptions(delimiter),
       on_record: (record: string[], context) => {
@@ -306,67 +338,6 @@ async function* xlsxRecords(input: Readable, sheet: string | undefined, source: 
   throw new InputError(`${source}: no sheet "${sheet}"; check --sheet (a sheet name or a number from 1)`);
 }
 
-/**
- * Passes the bytes on unchanged and refuses, naming the line, the first that are not UTF-8.
- * Refused rather than read with U+FFFD: the replacement would silently change the user's own
- * cells in the outputs ("Jos\uFFFD" for a Latin-1 "José") and judge addresses on characters that
- * are not in the file; such files are nearly always a Latin-1 or Windows-1252 export, which the
- * user can save again as UTF-8. Checked as the bytes stream, so the error may come mid-run.
- */
-async function* utf8Only(stream: Readable, source: string): AsyncGenerator<Buffer> {
-  const decoder = new TextDecoder('utf-8', { fatal: true });
-  let line = 1;
-  const refuse = (at: number) =>
-    new InputError(`${source}: line ${at} is not UTF-8 text (Latin-1 or Windows-1252?); save the file as UTF-8 and run again`);
-  for await (const data of stream) {
-    const chunk = typeof data === 'string' ? Buffer.from(data) : (data as Buffer);
-    try {
-      decoder.decode(chunk, { stream: true });
-    } catch {
-      throw refuse(line + newlines(chunk.subarray(0, firstBadByte(chunk))));
-    }
-    line += newlines(chunk);
-    yield chunk;
-  }
-  try {
-    decoder.decode(); // a character cut short at the end
-  } catch {
-    throw refuse(line);
-  }
-}
-
-function newlines(bytes: Buffer): number {
-  let count = 0;
-  for (let i = bytes.indexOf(0x0a); i >= 0; i = bytes.indexOf(0x0a, i + 1)) count++;
-  return count;
-}
-
-/**
- * The index of the byte where `chunk` stops being UTF-8 (0 if the bad sequence began in the chunk
- * before). Binary search: a prefix decodes (in stream mode) until it contains the first bad byte.
- */
-function firstBadByte(chunk: Buffer): number {
-  let start = 0; // continuation bytes of a character that began in the chunk before
-  while (start < 3 && ((chunk[start] ?? 0) & 0xc0) === 0x80) start++;
-  const fails = (end: number): boolean => {
-    try {
-      new TextDecoder('utf-8', { fatal: true }).decode(chunk.subarray(start, end), { stream: true });
-      return false;
-    } catch {
-      return true;
-    }
-  };
-  if (!fails(chunk.length)) return 0;
-  let ok = start;
-  let bad = chunk.length;
-  while (bad - ok > 1) {
-    const mid = (ok + bad) >> 1;
-    if (fails(mid)) bad = mid;
-    else ok = mid;
-  }
-  return bad - 1;
-}
-
 /** Reads the first bytes of a stream and gives them back with a stream of the whole. */
 async function peek(stream: Readable, bytes: number): Promise<{ head: Buffer; whole: Readable }> {
   const iterator = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
@@ -400,23 +371,37 @@ const ZIP_MAGIC = Buffer.from([0x50, 0x4b, 0x03, 0x04]);
 // Compound File (OLE2): an old .xls, or an .xlsx that Excel encrypted with a password.
 const CFB_MAGIC = Buffer.from([0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1]);
 
-/** What the first bytes say the input is; refuses what cannot be a list before any output exists. */
-function kindOf(head: Buffer, extension: string, source: string): 'xlsx' | 'text' {
+/**
+ * What the first bytes say the input is; refuses what cannot be a list before any output exists.
+ * `encoding` is the one --encoding named, if any: then NUL bytes (UTF-16) are expected.
+ */
+function kindOf(head: Buffer, extension: string, source: string, encoding: string | undefined): 'xlsx' | 'text' {
   if (head.length === 0) return 'text'; // the table reports an empty input
   if (head.subarray(0, 8).equals(CFB_MAGIC)) {
     throw new InputError(
       `${source}: a password-protected workbook or an old .xls, not an .xlsx; remove the password or save it as .xlsx or CSV`,
     );
   }
-  if (head.subarray(0, 4).equals(ZIP_MAGIC)) return 'xlsx';
+  if (head.subarray(0, 4).equals(ZIP_MAGIC)) {
+    // Every XLSX holds [Content_Types].xml and an xl/ folder, named in its first local headers.
+    if (head.includes('[Content_Types].xml') || head.includes('xl/')) return 'xlsx';
+    throw new InputError(`${source}: a zip archive, not an XLSX workbook; unzip it and give the list inside`);
+  }
   if (extension === '.xlsx')
     throw new InputError(`${source}: not an XLSX workbook (it is not a zip archive); save it again as .xlsx or CSV`);
-  if ((head[0] === 0xff && head[1] === 0xfe) || (head[0] === 0xfe && head[1] === 0xff)) {
-    throw new InputError(`${source}: UTF-16 text; save it as UTF-8 (in Excel: "CSV UTF-8")`);
+  const format = binaryFormatOf(head);
+  if (format !== undefined) throw notText(source, format);
+  if (encoding === undefined && detectEncoding(head).startsWith('utf-16')) return 'text';
+  if (encoding === undefined && looksBinary(head)) {
+    throw new InputError(
+      `${source}: a binary file, not text; give a CSV, TSV, TXT or XLSX file (or name its encoding with --encoding if it is text)`,
+    );
   }
-  // Text never holds NUL; images, archives, PDFs and UTF-16 without a BOM do.
-  if (head.includes(0)) throw new InputError(`${source}: a binary file, not text; give a CSV, TSV, TXT or XLSX file`);
   return 'text';
+}
+
+function notText(source: string, format: string): InputError {
+  return new InputError(`${source}: a binary file, not text (${format}); give a CSV, TSV, TXT or XLSX file`);
 }
 
 async function openStream(path: string, options: ReadOptions): Promise<Readable> {
@@ -436,8 +421,25 @@ async function* oneByOne<T>(items: AsyncIterable<T>): AsyncGenerator<T[]> {
   for await (const item of items) yield [item];
 }
 
+interface Records {
+  source: string;
+  records: AsyncIterator<string[][]>;
+  /** The delimiter, which extra cells beyond the header are joined with; '' for a one-column list. */
+  delimiter: string;
+  encoding?: InputEncoding;
+}
+
+/** --encoding's name as iconv-lite knows it; a usage error for a name it does not know. */
+export function checkEncoding(name: string): string {
+  const known = knownEncoding(name);
+  if (known === undefined) {
+    throw new UsageError(`--encoding ${name}: not an encoding this reader knows; try utf-8, windows-1252, utf-16le or latin1`);
+  }
+  return known;
+}
+
 /** The input's records, in batches (see batchesOf). */
-async function recordsOf(path: string, options: ReadOptions): Promise<{ source: string; records: AsyncIterator<string[][]> }> {
+async function recordsOf(path: string, options: ReadOptions): Promise<Records> {
   const source = path === '-' ? 'stdin' : path;
   const extension = extname(path).toLowerCase();
   const stream = await openStream(path, options);
@@ -447,18 +449,29 @@ async function recordsOf(path: string, options: ReadOptions): Promise<{ source: 
       `${source}: cannot be read (${error.code ?? oneLine(error.message)}); check the path and its permissions`,
     );
   });
-  if (kindOf(head, extension, source) === 'xlsx') return { source, records: oneByOne(xlsxRecords(whole, options.sheet, source)) };
-  const text = head.toString('utf8').replace(/^\uFEFF/, '');
-  const delimiter = extension === '.tsv' ? '\t' : extension === '.txt' ? '' : sniffDelimiter(text);
-  const checked = Readable.from(utf8Only(whole, source), { objectMode: false });
+  const forced = options.encoding === undefined ? undefined : checkEncoding(options.encoding);
+  if (kindOf(head, extension, source, forced) === 'xlsx') {
+    return { source, records: oneByOne(xlsxRecords(whole, options.sheet, source)), delimiter: ',' };
+  }
+  const encoding: InputEncoding = forced ? { name: forced, detected: false } : { name: detectEncoding(head), detected: true };
+  const text = decodeHead(head, encoding.name);
+  // A .txt is a list, one address a line (commas there are in "Doe, John <j@x.com>"), unless tabs
+  // split every line: Excel's "Unicode Text" and "Text (Tab delimited)" are .txt.
+  const delimiter = extension === '.tsv' ? '\t' : sniffDelimiter(text, extension === '.txt' ? ['\t'] : DELIMITERS);
+  const utf8 = Readable.from(asUtf8(whole, encoding.name), { objectMode: false });
   const records =
-    delimiter === '' ? lineRecords(checked, source) : csvRecords(checked, delimiter, source, path === '-' ? undefined : path);
-  return { source, records };
+    delimiter === ''
+      ? lineRecords(utf8, source)
+      : csvRecords(utf8, delimiter, source, encoding.name, path === '-' ? undefined : path);
+  return { source, records, delimiter, encoding };
 }
+
+// A row holding these read bytes that were not text (see ReaderStats).
+const BAD_BYTES = /[\uFFFD\x00-\x08\x0e-\x1f\x7f]/;
 
 /** Opens an input ('-' for standard input), decides its shape and streams its data rows. */
 export async function openInput(path: string, options: ReadOptions = {}): Promise<OpenedInput> {
-  const { source, records } = await recordsOf(path, options);
+  const { source, records, delimiter, encoding } = await recordsOf(path, options);
   // Whole batches are read until the sample is full; the records past it are kept for the rows.
   const head: string[][] = [];
   while (head.length < SAMPLE_RECORDS) {
@@ -470,11 +483,13 @@ export async function openInput(path: string, options: ReadOptions = {}): Promis
   const width = shape.header.length;
 
   let index = 0;
+  const stats: ReaderStats = { badByteRows: 0 };
   const toRow = (record: string[]): DataRow => {
     let cells = record;
-    // Nothing is lost: extra cells are kept in the last column, missing ones are blank.
-    if (cells.length > width) cells = [...cells.slice(0, width - 1), cells.slice(width - 1).join(',')];
+    // Nothing is lost: extra cells are kept in the last column, joined as the file wrote them.
+    if (cells.length > width) cells = [...cells.slice(0, width - 1), cells.slice(width - 1).join(delimiter)];
     while (cells.length < width) cells = [...cells, ''];
+    if (cells.some((cell) => BAD_BYTES.test(cell))) stats.badByteRows += 1;
     return { index: index++, address: cells[shape.emailColumn] ?? '', cells };
   };
   async function* batches(): AsyncGenerator<DataRow[]> {
@@ -487,7 +502,7 @@ export async function openInput(path: string, options: ReadOptions = {}): Promis
     }
   }
   const rowBatches = batches();
-  return { source, shape, batches: rowBatches, rows: rowsOf(rowBatches) };
+  return { source, shape, batches: rowBatches, rows: rowsOf(rowBatches), encoding, stats };
 }
 
 /** One row at a time, from batches of rows. */

@@ -13,11 +13,17 @@ export interface CreditEstimate {
   dedup_saved: number;
 }
 
+/** The results a user may want explained; the others are verdicts that need nothing done. */
+export type ExplainedResult = 'unknown' | 'risky';
+export const EXPLAINED_RESULTS: readonly ExplainedResult[] = ['unknown', 'risky'];
+
 export interface Summary {
   total: number;
   unique: number;
   duplicates: number;
   counts: Record<ResultCategory, number>;
+  /** Rows per reason_code, most frequent first: every unknown and risky row is in one of them. */
+  reasons: Record<ExplainedResult, Record<string, number>>;
   elapsed_ms: number;
   addresses_per_second: number;
   credits: CreditEstimate;
@@ -43,8 +49,14 @@ export function estimateCredits(total: number, unique: number, charged: number, 
   };
 }
 
+/** Most rows first, then by code, so equal runs give equal JSON. */
+function byCount(counts: Map<string, number>): Record<string, number> {
+  return Object.fromEntries([...counts].sort(([a, m], [b, n]) => n - m || (a < b ? -1 : a > b ? 1 : 0)));
+}
+
 export function createSummary(creditPrice: number): SummaryBuilder {
   const counts = Object.fromEntries(RESULT_CATEGORIES.map((c) => [c, 0])) as Record<ResultCategory, number>;
+  const reasons: Record<ExplainedResult, Map<string, number>> = { unknown: new Map(), risky: new Map() };
   let total = 0;
   let duplicates = 0;
   let charged = 0;
@@ -52,6 +64,10 @@ export function createSummary(creditPrice: number): SummaryBuilder {
     add(result) {
       total += 1;
       counts[result.result] += 1;
+      if (result.result === 'unknown' || result.result === 'risky') {
+        const codes = reasons[result.result];
+        codes.set(result.reason_code, (codes.get(result.reason_code) ?? 0) + 1);
+      }
       if (result.duplicate) duplicates += 1;
       else charged += result.credits_charged;
     },
@@ -63,6 +79,7 @@ export function createSummary(creditPrice: number): SummaryBuilder {
         unique,
         duplicates,
         counts: { ...counts },
+        reasons: { unknown: byCount(reasons.unknown), risky: byCount(reasons.risky) },
         elapsed_ms: Math.round(elapsedMs),
         addresses_per_second: elapsedMs > 0 ? round((unique * 1000) / elapsedMs, 1) : 0,
         credits: estimateCredits(total, unique, charged, creditPrice),

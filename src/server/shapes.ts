@@ -12,10 +12,10 @@ export function jobNumberOf(text: string): number | undefined {
   return match ? Number(match[1]) : undefined;
 }
 
-/** The provider field of seed 000 (google, microsoft, … or other), once the result carries one. */
+/** The provider field of seed 000 (google, microsoft, … or other). */
 function providerOf(result: VerificationResult): string {
-  const provider = (result as VerificationResult & { provider?: string }).provider;
-  return typeof provider === 'string' && provider !== '' ? provider : 'other';
+  // '' when the mail hosts are unknown (bad syntax, no domain): seed 000 says "other" there.
+  return result.provider === '' ? 'other' : result.provider;
 }
 
 /** Seed 000's result item: `email`, `status`, `provider`, then all our result fields. */
@@ -81,10 +81,12 @@ export function campaignKitJob(job: JobRecord): Record<string, unknown> {
   };
 }
 
+const SAID_ABOVE = new Set(['accepted', 'role_based', 'catch_all', 'disposable', 'mailbox_not_found']);
+
 /** Seed 004's per-check codes (`invalid_mx`, `role_email`, …) for one result. */
 function descriptionOf(r: VerificationResult): string[] {
   const codes: string[] = [];
-  const code = (r as VerificationResult & { reason_code?: string }).reason_code;
+  const code = r.reason_code;
   if (r.result === 'invalid' && r.validation_layer === 'syntax') codes.push('invalid_syntax');
   if (r.result === 'invalid' && r.validation_layer === 'dns') codes.push('invalid_mx');
   if (r.result === 'invalid' && r.validation_layer === 'smtp') codes.push('mailbox_not_found');
@@ -92,7 +94,8 @@ function descriptionOf(r: VerificationResult): string[] {
   if (r.is_catch_all) codes.push('catch_all');
   if (r.is_disposable) codes.push('disposable');
   if (r.is_free_provider) codes.push('free_email');
-  if (code && !codes.includes(code)) codes.push(code);
+  // The specific code too, unless it says what the codes above already say.
+  if (code && !SAID_ABOVE.has(code) && !codes.includes(code)) codes.push(code);
   return codes;
 }
 

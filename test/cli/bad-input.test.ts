@@ -2,13 +2,15 @@
 // no stack trace, and no output files left behind (not even temporary ones).
 // --offline everywhere: none of this needs the network, and a refused input must not reach it.
 import { randomBytes } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import ExcelJS from 'exceljs';
+import iconv from 'iconv-lite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../support/cli.js';
+import { readSplit, runCli } from '../support/cli.js';
 
 let work: string;
 const MB = 2 ** 20;
@@ -40,6 +42,38 @@ beforeAll(async () => {
     'latin1-deep.csv',
     Buffer.concat([Buffer.from(`${LONG}bad@x.com,`), Buffer.from([0xc3, 0x28]), Buffer.from('\nlast@x.com,ok\n')]),
   );
+  await file('export.csv', Buffer.concat([Buffer.from('%PDF-1.7\n%\xe2\xe3\xcf\xd3\n', 'latin1'), randomBytes(2048)]));
+  await file('list.csv.gz', gzipSync('email\na@b.com\n'));
+  // A zip holding a CSV, as mail attachments and downloads come: not a workbook.
+  await file(
+    'list.zip',
+    Buffer.concat([Buffer.from('504b0304140000000800', 'hex'), randomBytes(16), Buffer.from('list.csv'), randomBytes(256)]),
+  );
+  // A NUL on one line of 600, and a bad UTF-8 sequence on another, inside the address itself (in a
+  // file with good UTF-8 as well, which a Windows-1252 file would not have).
+  await file(
+    'one-bad-line.csv',
+    Buffer.concat([
+      Buffer.from(`email,name\n${rows(300)}us`),
+      Buffer.from([0x00]),
+      Buffer.from(`r@example.com,nul ünïcödé\n${rows(200)}bad`),
+      Buffer.from([0xc3, 0x28]),
+      Buffer.from(`@example.com,bad utf-8\n${rows(98)}`),
+    ]),
+  );
+  // What Excel on Windows writes: "CSV (Comma delimited)" in Windows-1252 (';' in many locales),
+  // and "Unicode Text": UTF-16LE with a BOM, tab-separated, named .txt.
+  await file(
+    'excel-1252.csv',
+    iconv.encode('email;name\r\njose@example.com;José Müller – €5\r\nb@example.com;Zoë\r\n', 'windows-1252'),
+  );
+  await file(
+    'excel-unicode.txt',
+    Buffer.concat([
+      Buffer.from([0xff, 0xfe]),
+      Buffer.from('email\tname\r\nzoe@example.com\tZoë Ωmega\r\nb@example.com\tB\r\n', 'utf16le'),
+    ]),
+  );
   await file('quote.csv', 'email,name\n"a@b.com,x\nc@d.com,y\n');
   await file('quote-at-end.csv', `${LONG}"last@x.com,oops\n`);
   await file('huge.csv', `email,note\na@b.com,${'x'.repeat(10 * MB)}\nc@d.com,ok\n`);
@@ -63,9 +97,61 @@ afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-const MID_RUN = new Set(['latin1-deep.csv', 'quote-at-end.csv', 'huge-later.csv']);
+const MID_RUN = new Set(['quote-at-end.csv', 'huge-later.csv']);
 /** Files in a folder, [] when it does not exist. */
 const filesIn = (dir: string): Promise<string[]> => readdir(join(work, dir)).catch(() => []);
+
+describe('text in other encodings, and stray bad bytes, are read: a bad byte affects its row, never the run', () => {
+  /** Runs offline into out-<file>; every row of the input must be in exactly one output. */
+  async function readAll(file: string, rowCount: number) {
+    const out = `out-${file}`;
+    const run = await runCli([file, '--out-dir', out, '--offline'], { cwd: work });
+    // Nothing on stderr but the one line naming an encoding other than UTF-8.
+    expect(run.stderr.replace(/^email-verify: reading \S+ as [\w-]+ \(detected\); the outputs are UTF-8\n/, '')).toBe('');
+    expect(run.code).toBe(0);
+    const split = await readSplit(join(work, out), file.replace(/\.[a-z]+$/, ''));
+    const all = Object.values(split).flat();
+    expect(all).toHaveLength(rowCount);
+    return { split, all, run };
+  }
+
+  it('a NUL on one line of 600 and a bad UTF-8 sequence in another address: those two are invalid at syntax', async () => {
+    const { split } = await readAll('one-bad-line.csv', 600);
+    const bad = split.invalid!;
+    expect(bad.map((r) => [r.name, r.reason_code, r.validation_layer])).toEqual([
+      ['nul ünïcödé', 'syntax_control_chars', 'syntax'],
+      ['bad utf-8', 'syntax_undecodable', 'syntax'],
+    ]);
+    expect(bad[1]!.email).toBe('bad\uFFFD(@example.com');
+    expect(split.unknown).toHaveLength(598);
+  });
+
+  it('a bad UTF-8 sequence deep in the file (line 3002) keeps its row, the bytes shown as U+FFFD', async () => {
+    const { all } = await readAll('latin1-deep.csv', 3002);
+    expect(all.find((r) => r.email === 'bad@x.com')?.name).toBe('\uFFFD(');
+    expect(all.at(-1)).toMatchObject({ email: 'last@x.com', name: 'ok' });
+  });
+
+  it('Excel\'s "CSV (Comma delimited)" in Windows-1252 is detected and written out as UTF-8', async () => {
+    const { all } = await readAll('excel-1252.csv', 2);
+    expect(all.map((r) => r.name)).toEqual(['José Müller – €5', 'Zoë']);
+  });
+
+  it('a Latin-1 "José" in the sample reads as Windows-1252 too', async () => {
+    const { all } = await readAll('latin1.csv', 2);
+    expect(all.map((r) => r.name)).toEqual(['José', 'Ã(']);
+  });
+
+  it('Excel\'s "Unicode Text" (UTF-16LE with a BOM, tabs, .txt) and a UTF-16 CSV are read', async () => {
+    const { all } = await readAll('excel-unicode.txt', 2);
+    expect(all.map((r) => [r.email, r.name])).toEqual([
+      ['zoe@example.com', 'Zoë Ωmega'],
+      ['b@example.com', 'B'],
+    ]);
+    const utf16 = await readAll('utf16.csv', 1);
+    expect(utf16.all[0]!.email).toBe('a@b.com');
+  });
+});
 
 describe('bad input exits 2 with one line naming the file, the problem and the fix', () => {
   // [case, file, extra flags, the problem, the fix]
@@ -74,10 +160,17 @@ describe('bad input exits 2 with one line naming the file, the problem and the f
     ['a directory', 'folder', [], /is a directory/, /give a CSV, TSV, TXT or XLSX file/],
     ['an empty file (0 bytes)', 'empty.csv', [], /the input is empty/, /give a file with at least one address/],
     ['random bytes', 'garbage.csv', [], /a binary file, not text/, /give a CSV, TSV, TXT or XLSX file/],
-    ['a PNG', 'logo.png', [], /a binary file, not text/, /give a CSV, TSV, TXT or XLSX file/],
-    ['UTF-16 text', 'utf16.csv', [], /UTF-16 text/, /save it as UTF-8/],
-    ['invalid UTF-8 in the sample', 'latin1.csv', [], /line 2 is not UTF-8 text/, /save the file as UTF-8/],
-    ['invalid UTF-8 deep in the file', 'latin1-deep.csv', [], /line 3002 is not UTF-8 text/, /save the file as UTF-8/],
+    ['a PNG', 'logo.png', [], /a binary file, not text \(a PNG image\)/, /give a CSV, TSV, TXT or XLSX file/],
+    ['a PDF named .csv', 'export.csv', [], /a binary file, not text \(a PDF document\)/, /give a CSV, TSV, TXT or XLSX file/],
+    ['a gzip download', 'list.csv.gz', [], /a binary file, not text \(a gzip archive\)/, /give a CSV/],
+    ['a zip that is not a workbook', 'list.zip', [], /a zip archive, not an XLSX workbook/, /unzip it and give the list inside/],
+    [
+      'an unknown --encoding',
+      'list.csv',
+      ['--encoding', 'klingon'],
+      /--encoding klingon: not an encoding/,
+      /try utf-8, windows-1252/,
+    ],
     ['an unclosed quote', 'quote.csv', [], /a quote opened in the row at line 2 is never closed/, /close it \(""\) or remove it/],
     [
       'an unclosed quote at the end',
@@ -129,7 +222,7 @@ describe('bad input exits 2 with one line naming the file, the problem and the f
     const run = await runCli([file, ...flags, '--out-dir', out, '--offline'], { cwd: work });
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/^email-verify: [^\n]*\n$/); // exactly one line
-    expect(run.stderr).toContain(`email-verify: ${file}: `);
+    if (!flags.includes('--encoding')) expect(run.stderr).toContain(`email-verify: ${file}: `);
     expect(run.stderr).toMatch(problem);
     expect(run.stderr).toMatch(fix);
     expect(run.stderr).not.toMatch(/^\s+at /m);
@@ -191,7 +284,7 @@ describe('input that looks odd but is a list', () => {
     for (const bucket of ['valid', 'risky', 'invalid', 'unknown']) {
       const text = await readFile(join(work, out, `${base}.${bucket}.csv`), 'utf8');
       expect(text.startsWith(columns)).toBe(true);
-      expect(text.endsWith(',duplicate\n')).toBe(true);
+      expect(text.endsWith(',duplicate,reason_code,provider\n')).toBe(true);
       expect(text.split('\n')).toHaveLength(2); // the header line only
     }
   });

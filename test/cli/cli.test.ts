@@ -23,6 +23,50 @@ const bucketOfEmail = (split: Record<string, Row[]>, column: string, value: stri
   Object.keys(split).find((b) => split[b]!.some((r) => r[column] === value));
 
 describe('email-verify <file>', () => {
+  it('gives every row a reason_code and the provider of its mail hosts, after the other result columns', async () => {
+    const out = join(work, 'sample-codes');
+    const summaryJson = join(work, 'sample-codes.summary.json');
+    const run = await runCli(['fixtures/sample.csv', '--out-dir', out, '--summary-json', summaryJson, ...networkFlags]);
+    expect(run.code).toBe(0);
+    const split = await readSplit(out, 'sample');
+    expect(Object.keys(split.valid![0]!).slice(-3)).toEqual(['duplicate', 'reason_code', 'provider']);
+    const byEmail = new Map(
+      Object.values(split)
+        .flat()
+        .map((r) => [r.verify_email, r]),
+    );
+    const codeOf = (email: string) => [byEmail.get(email)?.reason_code, byEmail.get(email)?.provider];
+    expect(codeOf('alice@acme.example')).toEqual(['accepted', 'other']);
+    expect(codeOf('info@acme.example')).toEqual(['role_based', 'other']);
+    expect(codeOf('oliver@acme.example')).toEqual(['mailbox_not_found', 'other']);
+    expect(codeOf('dave@acme.example')).toEqual(['mailbox_full', 'other']);
+    expect(codeOf('eve@acme.example')).toEqual(['mailbox_disabled', 'other']);
+    expect(codeOf('carl@catchall.example')).toEqual(['catch_all', 'other']);
+    expect(codeOf('nora@nullmx.example')).toEqual(['null_mx', '']);
+    expect(codeOf('nick@nowhere.example')).toEqual(['no_domain', '']);
+    expect(codeOf('hal@nomailhost.example')).toEqual(['no_mx', '']);
+    expect(codeOf('sam@servfail.example')).toEqual(['dns_error', '']);
+    expect(codeOf('jane.doe@gmail.com')).toEqual(['accepted', 'google']);
+    expect(codeOf('temp123@mailinator.com')).toEqual(['disposable', 'other']);
+    expect(codeOf('bea@blocked.example')).toEqual(['policy_block', 'other']);
+    expect(codeOf('not-an-address')).toEqual(['syntax_no_at', '']);
+    expect(codeOf('john..doe@acme.example')).toEqual(['syntax_bad_local', '']);
+
+    // Every unknown and risky row explained in the summary, by code, with what resolves it.
+    const summary = JSON.parse(await readFile(summaryJson, 'utf8')) as {
+      counts: Record<string, number>;
+      reasons: Record<'unknown' | 'risky', Record<string, number>>;
+    };
+    expect(summary.reasons).toEqual({
+      unknown: { dns_error: 1, policy_block: 1 },
+      risky: { catch_all: 1, disposable: 1, mailbox_full: 1 },
+    });
+    expect(summary.counts).toMatchObject({ unknown: 2, risky: 3 });
+    expect(run.stdout).toMatch(/^ +1 unknown +policy_block +nothing to do/m);
+    expect(run.stdout).toMatch(/^ +1 unknown +dns_error +.*--dns-server/m);
+    expect(run.stdout).toMatch(/^ +1 risky +mailbox_full /m);
+  });
+
   it('splits the sample CSV into four files, every row exactly once, with its own columns first', async () => {
     const out = join(work, 'sample');
     const run = await runCli(['fixtures/sample.csv', '--out-dir', out, ...networkFlags]);

@@ -55,6 +55,7 @@ describe('--shard and merge', () => {
       total: 21,
       duplicates: 1,
       counts: { valid: 7, valid_role_based: 1, risky: 3, invalid: 8, unknown: 2 },
+      reasons: { unknown: { dns_error: 1, policy_block: 1 }, risky: { catch_all: 1, disposable: 1, mailbox_full: 1 } },
     });
     expect((await readdir(out)).filter((f) => f.endsWith('.csv')).sort()).toEqual([
       'sample.invalid.csv',

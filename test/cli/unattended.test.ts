@@ -75,6 +75,8 @@ describe('trouble on our side', () => {
     expect(rows).toHaveLength(N);
     const notAsked = rows.filter((r) => r.reason === 'ip_blocked');
     expect(notAsked.length).toBeGreaterThan(N / 2);
+    // The refusals that were asked name our IP's blocklisting too: every row has the one code.
+    expect(rows.filter((r) => r.reason_code !== 'ip_blocked')).toEqual([]);
     const asked = range(N).filter((i) => net.counters(`mx.bl${i}.example`).connections > 0).length;
     expect(asked).toBeLessThan(N / 2);
   });

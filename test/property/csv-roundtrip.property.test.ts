@@ -132,6 +132,8 @@ const rowResult: fc.Arbitrary<RowResult> = fc.record({
   credits_charged: fc.constantFrom(0 as const, 1 as const),
   charge_reason: text,
   duplicate: fc.boolean(),
+  reason_code: fc.constantFrom('accepted' as const, 'greylisted' as const, 'syntax_no_at' as const),
+  provider: fc.constantFrom('' as const, 'google' as const, 'other' as const),
 });
 
 // ---------------------------------------------------------------------------------------

@@ -3,11 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { bucketOf, type ResultCategory, type RowResult } from '../../src/core/types.js';
+import { bucketOf, type ReasonCode, type ResultCategory, type RowResult } from '../../src/core/types.js';
 import { InputError, UsageError } from '../../src/errors.js';
 import { mergeOutputs } from '../../src/io/merge.js';
 import { openSplitWriter } from '../../src/io/write.js';
-import { createSummary } from '../../src/report/summary.js';
+import { createSummary, type Summary } from '../../src/report/summary.js';
 
 let root: string;
 beforeEach(async () => {
@@ -17,7 +17,15 @@ afterEach(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
-function rowResult(email: string, result: ResultCategory, duplicate = false): RowResult {
+const CODES: Record<ResultCategory, ReasonCode> = {
+  valid: 'accepted',
+  valid_role_based: 'role_based',
+  risky: 'catch_all',
+  invalid: 'mailbox_not_found',
+  unknown: 'greylisted',
+};
+
+function rowResult(email: string, result: ResultCategory, duplicate = false, code = CODES[result]): RowResult {
   const charged = result === 'valid' && !duplicate ? 1 : 0;
   return {
     email,
@@ -38,6 +46,8 @@ function rowResult(email: string, result: ResultCategory, duplicate = false): Ro
     credits_charged: charged as 0 | 1,
     charge_reason: '',
     duplicate,
+    reason_code: code,
+    provider: 'other',
   };
 }
 
@@ -45,13 +55,13 @@ function rowResult(email: string, result: ResultCategory, duplicate = false): Ro
 async function shardRun(
   dir: string,
   header: string[],
-  rows: [cells: string[], result: ResultCategory, duplicate?: boolean][],
+  rows: [cells: string[], result: ResultCategory, duplicate?: boolean, code?: ReasonCode][],
   opts: { elapsedMs?: number; creditPrice?: number; base?: string } = {},
 ): Promise<void> {
   const writer = await openSplitWriter(dir, opts.base ?? 'list', header);
   const summary = createSummary(opts.creditPrice ?? 0.001);
-  for (const [cells, result, duplicate] of rows) {
-    const r = rowResult(cells[cells.length - 1]!, result, duplicate);
+  for (const [cells, result, duplicate, code] of rows) {
+    const r = rowResult(cells[cells.length - 1]!, result, duplicate, code);
     summary.add(r);
     await writer.write(bucketOf(result), cells, r);
   }
@@ -122,6 +132,37 @@ describe('merge', () => {
     });
     expect(merged.summaryFiles).toEqual([join(root, 's1', 'summary.json'), join(root, 's2', 'summary.json')]);
     expect(merged.sources).toHaveLength(8);
+  });
+
+  it("adds up the shards' unknown and risky rows per reason_code, as their own summaries counted them", async () => {
+    const header = ['email'];
+    await shardRun(join(root, 's1'), header, [
+      [['a@a.example'], 'unknown', false, 'greylisted'],
+      [['b@a.example'], 'unknown', false, 'sender_refused'],
+      [['c@a.example'], 'risky', false, 'catch_all'],
+    ]);
+    await shardRun(join(root, 's2'), header, [
+      [['d@b.example'], 'unknown', false, 'greylisted'],
+      [['D@b.example'], 'unknown', true, 'greylisted'],
+      [['e@b.example'], 'risky', false, 'disposable'],
+      [['f@b.example'], 'valid', false, 'accepted'],
+    ]);
+    const merged = await mergeOutputs([join(root, 's1'), join(root, 's2')], { outDir: join(root, 'out') });
+    expect(merged.summary.reasons).toEqual({
+      unknown: { greylisted: 3, sender_refused: 1 },
+      risky: { catch_all: 1, disposable: 1 },
+    });
+    // The same as the shards' --summary-json files summed.
+    const shards = await Promise.all(
+      ['s1', 's2'].map(async (s) => JSON.parse(await readFile(join(root, s, 'summary.json'), 'utf8')) as Summary),
+    );
+    for (const result of ['unknown', 'risky'] as const) {
+      const summed: Record<string, number> = {};
+      for (const shard of shards) {
+        for (const [code, n] of Object.entries(shard.reasons[result])) summed[code] = (summed[code] ?? 0) + n;
+      }
+      expect(merged.summary.reasons[result]).toEqual(summed);
+    }
   });
 
   it('merges split CSVs named one by one, keeping verify_-prefixed result columns', async () => {

@@ -21,6 +21,9 @@ const LONG4 = `${N1}.${N2}.${N1}.${N2}`;
 
 /** [input, expected normalised email] */
 const valid: Array<[string, string]> = [
+  // IDNA 2008's exceptions to "letters, marks and digits": Catalan's l·l, the ideographic full stop
+  ['a@col·legi.cat', 'a@xn--collegi-xma.cat'],
+  ['a@例え。テスト', 'a@xn--r8jz45g.xn--zckzah'],
   // is_email
   ['test@iana.org', 'test@iana.org'],
   ['test@nominet.org.uk', 'test@nominet.org.uk'],
@@ -230,6 +233,17 @@ const invalid: Array<[string, SyntaxErrorCode]> = [
   ['a@evil.com／x.org', 'bad_domain'], // … and map U+FF0F to '/'
   ['a@ex%41mple.com', 'bad_domain'], // … and percent-decode
   ['a@exa\uD800mple.com', 'bad_domain'],
+  // bytes the reader could not decode (U+FFFD), anywhere
+  ['ab\uFFFDc@example.com', 'undecodable'],
+  ['a@exa\uFFFDmple.com', 'undecodable'],
+  ['"\uFFFD"@example.com', 'undecodable'],
+  ['Jos\uFFFD <jose@example.com>', 'undecodable'],
+  // symbols IDNA 2008 disallows, which UTS #46 (and so url.domainToASCII) lets through
+  ['username@domain.com©', 'bad_domain'],
+  ['a@brand®.com', 'bad_domain'],
+  ['a@☃.net', 'bad_domain'],
+  ['a@i❤.ws', 'bad_domain'],
+  ['a@ex·ample.com', 'bad_domain'], // a middle dot not between two l's
 ];
 
 /** With allowAddressLiterals: [input, expected code or 'ok'] */
