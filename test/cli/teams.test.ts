@@ -1,7 +1,7 @@
 // Cron jobs and teams: shards and merge, config files, the completion webhook, pipes closed early.
 import { spawn } from 'node:child_process';
 import { createServer, type IncomingMessage } from 'node:http';
-import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, readdir, stat, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -96,6 +96,65 @@ describe('config file', () => {
       ['alice@acme.example', 'valid'],
       ['oliver@acme.example', 'invalid'],
     ]);
+  });
+
+  it('turns the cache off as --no-cache does: {"cache": false} or {"noCache": true}, beside {"color": false}', async () => {
+    const dir = join(work, 'config-no-cache');
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'list.txt'), 'alice@acme.example\n');
+    const cacheHome = join(dir, 'cache-home');
+    const run = async (config: object) => {
+      await writeFile(join(dir, 'email-verify.config.json'), JSON.stringify({ ...config, quiet: true }));
+      // keepCache: the helper adds no --no-cache of its own, so only the config decides.
+      return runCli(['list.txt', '--out-dir', 'out', ...networkFlags], {
+        cwd: dir,
+        keepCache: true,
+        env: { XDG_CACHE_HOME: cacheHome },
+      });
+    };
+    const cacheMade = () =>
+      stat(join(cacheHome, 'email-verify')).then(
+        () => true,
+        () => false,
+      );
+    for (const config of [{ cache: false, color: false }, { noCache: true }, { 'no-cache': true, noColor: true }]) {
+      const result = await run(config);
+      expect(result.stderr).toBe('');
+      expect(result.code).toBe(0);
+      expect(await cacheMade()).toBe(false);
+    }
+    // The same run without the setting keeps its cache there: the checks above can fail.
+    expect((await run({})).code).toBe(0);
+    expect(await cacheMade()).toBe(true);
+  });
+
+  it('is read by check too, whose flags override it; check --offline asks no server', async () => {
+    const dir = join(work, 'config-check');
+    await mkdir(dir, { recursive: true });
+    // A wrong SMTP port in the file, the right one on the command line: the flag wins.
+    await writeFile(
+      join(dir, 'email-verify.config.json'),
+      JSON.stringify({ dnsServer: [net.dnsServer], smtpPort: 9, timeout: '3s', outDir: 'clean' }),
+    );
+    const online = await runCli(['check', 'alice@acme.example', '--smtp-port', String(net.smtpPort)], { cwd: dir });
+    expect(online.stderr).toBe('');
+    expect(JSON.parse(online.stdout)).toMatchObject({ result: 'valid' });
+    expect(online.code).toBe(0);
+
+    const queries = net.dnsQueries;
+    const offline = await runCli(['check', 'alice@acme.example', '--config', join(dir, 'email-verify.config.json'), '--offline']);
+    expect(JSON.parse(offline.stdout)).toMatchObject({ result: 'unknown', reason_code: 'not_checked' });
+    expect(offline.code).toBe(3);
+
+    await writeFile(join(dir, 'email-verify.config.json'), JSON.stringify({ offline: true, dnsServer: [net.dnsServer] }));
+    const fromFile = await runCli(['check', 'alice@acme.example'], { cwd: dir });
+    expect(JSON.parse(fromFile.stdout)).toMatchObject({ result: 'unknown', reason_code: 'not_checked' });
+    expect(fromFile.code).toBe(3);
+    expect(net.dnsQueries).toBe(queries);
+
+    const help = await runCli(['check', '--help']);
+    expect(help.stdout).toMatch(/--offline/);
+    expect(help.stdout).toMatch(/--config <file>/);
   });
 
   it('names an unknown key', async () => {
