@@ -5,7 +5,7 @@ import { createDefaultVerifier } from '../index.js';
 import type { ResultCategory } from '../core/types.js';
 import { EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, isKnownError, UsageError } from '../errors.js';
 import { flagsWithConfig } from './config.js';
-import { runMerge } from './merge.js';
+import { runMerge, type MergeFlags } from './merge.js';
 import { runOptionsFrom, type RawFlags } from './options.js';
 import { runList, type Streams } from './run.js';
 import { runServe, type ServeFlags } from './serve.js';
@@ -110,9 +110,10 @@ export async function main(argv: string[], streams: Streams, env: NodeJS.Process
     .option('-o, --out-dir <dir>', 'where the merged CSVs go (required)')
     .option('--summary-json <file>', 'also write the merged summary as JSON')
     .option('--credit-price <usd>', "price of one credit (default: the shards' own)")
+    .option('--allow-partial', 'merge even when a shard is missing (or its K/N unknown); said on stderr')
     .action(async (inputs: string[], _flags: unknown, command: Command) => {
       // --out-dir and the others are list flags too, so commander may file them under the parent.
-      const flags = command.optsWithGlobals<{ outDir?: string; summaryJson?: string; creditPrice?: string }>();
+      const flags = command.optsWithGlobals<Partial<MergeFlags>>();
       if (flags.outDir === undefined) throw new UsageError('merge needs --out-dir DIR: the folder for the merged CSVs');
       await runMerge(inputs, { ...flags, outDir: flags.outDir }, streams, env);
     });

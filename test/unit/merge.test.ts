@@ -2,11 +2,19 @@ import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promis
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
+import { stringify } from 'csv-stringify/sync';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { bucketOf, type ReasonCode, type ResultCategory, type RowResult } from '../../src/core/types.js';
+import {
+  bucketOf,
+  OUTPUT_BUCKETS,
+  RESULT_FIELDS,
+  type ReasonCode,
+  type ResultCategory,
+  type RowResult,
+} from '../../src/core/types.js';
 import { InputError, UsageError } from '../../src/errors.js';
 import { mergeOutputs } from '../../src/io/merge.js';
-import { openSplitWriter } from '../../src/io/write.js';
+import { openSplitWriter, resultColumnNames } from '../../src/io/write.js';
 import { createSummary, type Summary } from '../../src/report/summary.js';
 
 let root: string;
@@ -56,7 +64,7 @@ async function shardRun(
   dir: string,
   header: string[],
   rows: [cells: string[], result: ResultCategory, duplicate?: boolean, code?: ReasonCode][],
-  opts: { elapsedMs?: number; creditPrice?: number; base?: string } = {},
+  opts: { elapsedMs?: number; creditPrice?: number; base?: string; shard?: `${number}/${number}`; input?: string } = {},
 ): Promise<void> {
   const writer = await openSplitWriter(dir, opts.base ?? 'list', header);
   const summary = createSummary(opts.creditPrice ?? 0.001);
@@ -67,7 +75,38 @@ async function shardRun(
   }
   await writer.commit();
   const done = summary.finish(opts.elapsedMs ?? 1000);
-  await writeFile(join(dir, 'summary.json'), JSON.stringify({ input: 'list.csv', ...done, outputs: writer.paths }));
+  const [index, count] = (opts.shard ?? '').split('/').map(Number);
+  const shard = opts.shard ? { shard: { index, count } } : {};
+  await writeFile(
+    join(dir, 'summary.json'),
+    JSON.stringify({ input: opts.input ?? 'list.csv', ...shard, ...done, outputs: writer.paths }),
+  );
+}
+
+/**
+ * A --shard run's split CSVs as they come with input_row (after the result columns), each
+ * bucket in input order, and its summary. Rows: [input_row, email, result].
+ */
+async function orderedShardRun(dir: string, shard: string, rows: [number, string, ResultCategory][], header = ['email']) {
+  await mkdir(dir, { recursive: true });
+  const rowColumn = header.includes('input_row') ? 'verify_input_row' : 'input_row';
+  const columns = [...header, ...resultColumnNames(header), rowColumn];
+  for (const bucket of OUTPUT_BUCKETS) {
+    const records = rows
+      .filter(([, , result]) => bucketOf(result) === bucket)
+      .map(([position, email, result]) => {
+        const r = rowResult(email, result);
+        return [
+          ...header.map((h) => (h === 'email' ? email : `own ${position}`)),
+          ...RESULT_FIELDS.map((f) => String(r[f])),
+          String(position),
+        ];
+      });
+    await writeFile(join(dir, `list.${bucket}.csv`), stringify([columns, ...records]));
+  }
+  const [index, count] = shard.split('/').map(Number);
+  const summary = createSummary(0.001).finish(10);
+  await writeFile(join(dir, 'summary.json'), JSON.stringify({ input: 'list.csv', shard: { index, count }, ...summary }));
 }
 
 const lines = async (path: string) => (await readFile(path, 'utf8')).split('\n').filter(Boolean);
@@ -84,7 +123,7 @@ describe('merge', () => {
         [['Info', 'info@a.example'], 'valid_role_based'],
         [['Bob', 'bob@a.example'], 'invalid'],
       ],
-      { elapsedMs: 4000 },
+      { elapsedMs: 4000, shard: '1/2' },
     );
     await shardRun(
       join(root, 's2'),
@@ -94,7 +133,7 @@ describe('merge', () => {
         [['Dee', 'dee@b.example'], 'unknown'],
         [['Eve', 'eve@b.example'], 'risky'],
       ],
-      { elapsedMs: 6000 },
+      { elapsedMs: 6000, shard: '2/2' },
     );
 
     const out = join(root, 'merged');
@@ -136,17 +175,27 @@ describe('merge', () => {
 
   it("adds up the shards' unknown and risky rows per reason_code, as their own summaries counted them", async () => {
     const header = ['email'];
-    await shardRun(join(root, 's1'), header, [
-      [['a@a.example'], 'unknown', false, 'greylisted'],
-      [['b@a.example'], 'unknown', false, 'sender_refused'],
-      [['c@a.example'], 'risky', false, 'catch_all'],
-    ]);
-    await shardRun(join(root, 's2'), header, [
-      [['d@b.example'], 'unknown', false, 'greylisted'],
-      [['D@b.example'], 'unknown', true, 'greylisted'],
-      [['e@b.example'], 'risky', false, 'disposable'],
-      [['f@b.example'], 'valid', false, 'accepted'],
-    ]);
+    await shardRun(
+      join(root, 's1'),
+      header,
+      [
+        [['a@a.example'], 'unknown', false, 'greylisted'],
+        [['b@a.example'], 'unknown', false, 'sender_refused'],
+        [['c@a.example'], 'risky', false, 'catch_all'],
+      ],
+      { shard: '1/2' },
+    );
+    await shardRun(
+      join(root, 's2'),
+      header,
+      [
+        [['d@b.example'], 'unknown', false, 'greylisted'],
+        [['D@b.example'], 'unknown', true, 'greylisted'],
+        [['e@b.example'], 'risky', false, 'disposable'],
+        [['f@b.example'], 'valid', false, 'accepted'],
+      ],
+      { shard: '2/2' },
+    );
     const merged = await mergeOutputs([join(root, 's1'), join(root, 's2')], { outDir: join(root, 'out') });
     expect(merged.summary.reasons).toEqual({
       unknown: { greylisted: 3, sender_refused: 1 },
@@ -173,11 +222,18 @@ describe('merge', () => {
       [['c@b.example', 'old'], 'invalid'],
     ]);
 
-    const merged = await mergeOutputs([join(root, 's1', 'list.valid.csv'), join(root, 's2', 'list.valid.csv')], {
+    const files = [join(root, 's1', 'list.valid.csv'), join(root, 's2', 'list.valid.csv')];
+    // No summary named: which shards these are is unknown, so merging them is a choice to make.
+    await expect(mergeOutputs(files, { outDir: join(root, 'out') })).rejects.toThrow(
+      /^cannot tell which shard .*s1 \(no summary.json beside its CSVs\) and .*s2 \(no summary.json beside its CSVs\) holds, .*--allow-partial$/,
+    );
+    const merged = await mergeOutputs(files, {
       outDir: join(root, 'out'),
       base: 'clean',
       creditPrice: 0.01,
+      allowPartial: true,
     });
+    expect(merged.shards).toBeUndefined();
 
     expect(merged.paths).toEqual({ valid: join(root, 'out', 'clean.valid.csv') });
     const rows = await lines(merged.paths.valid!);
@@ -212,13 +268,15 @@ describe('merge', () => {
   });
 
   it("uses the shards' credit price, and asks for one when they disagree", async () => {
-    await shardRun(join(root, 's1'), ['email'], [[['a@a.example'], 'valid']], { creditPrice: 0.002 });
-    await shardRun(join(root, 's2'), ['email'], [[['b@b.example'], 'valid']], { creditPrice: 0.002 });
+    await shardRun(join(root, 's1'), ['email'], [[['a@a.example'], 'valid']], { creditPrice: 0.002, shard: '1/2' });
+    await shardRun(join(root, 's2'), ['email'], [[['b@b.example'], 'valid']], { creditPrice: 0.002, shard: '2/2' });
     const same = await mergeOutputs([join(root, 's1'), join(root, 's2')], { outDir: join(root, 'out') });
     expect(same.summary.credits).toMatchObject({ credit_price: 0.002, pay_per_valid_cost: 0.004 });
 
-    await shardRun(join(root, 's3'), ['email'], [[['c@c.example'], 'valid']], { creditPrice: 0.005 });
-    await expect(mergeOutputs([join(root, 's1'), join(root, 's3')], { outDir: join(root, 'out') })).rejects.toThrow(UsageError);
+    await shardRun(join(root, 's3'), ['email'], [[['c@c.example'], 'valid']], { creditPrice: 0.005, shard: '2/2' });
+    await expect(mergeOutputs([join(root, 's1'), join(root, 's3')], { outDir: join(root, 'out') })).rejects.toThrow(
+      /were run with different credit prices \(0\.002, 0\.005\)/,
+    );
     await writeFile(join(root, 's3', 'summary.json'), JSON.stringify({ estimate: true, total: 1 }));
     await expect(mergeOutputs([join(root, 's3')], { outDir: join(root, 'out') })).rejects.toThrow(/--estimate summary/);
   });
@@ -228,10 +286,87 @@ describe('merge', () => {
       { length: 20_000 },
       (_, i) => [[`user${i}@big.example`], i % 2 ? 'valid' : 'invalid'] as [string[], ResultCategory],
     );
-    await shardRun(join(root, 's1'), ['email'], rows);
-    await shardRun(join(root, 's2'), ['email'], rows.slice(0, 10));
+    await shardRun(join(root, 's1'), ['email'], rows, { shard: '1/2' });
+    await shardRun(join(root, 's2'), ['email'], rows.slice(0, 10), { shard: '2/2' });
     const merged = await mergeOutputs([join(root, 's1'), join(root, 's2')], { outDir: join(root, 'out') });
     expect(merged.summary.total).toBe(20_010);
     expect(await lines(merged.paths.valid!)).toHaveLength(10_006);
+  });
+
+  it('refuses a missing shard, a shard twice and shards of another N before writing anything', async () => {
+    for (const k of [1, 2, 4])
+      await shardRun(join(root, `s${k}`), ['email'], [[[`a@${k}.example`], 'valid']], { shard: `${k}/4` });
+    const out = join(root, 'out');
+    const three = [1, 2, 4].map((k) => join(root, `s${k}`));
+    await expect(mergeOutputs(three, { outDir: out })).rejects.toThrow(
+      new UsageError('shard 3/4 is missing: give its output folder, or --allow-partial'),
+    );
+    await expect(mergeOutputs([join(root, 's1')], { outDir: out })).rejects.toThrow(
+      'shards 2/4, 3/4 and 4/4 are missing: give their output folders, or --allow-partial',
+    );
+    await expect(readdir(out)).rejects.toThrow();
+
+    const partial = await mergeOutputs(three, { outDir: out, allowPartial: true });
+    expect(partial.shards).toEqual({ count: 4, merged: [1, 2, 4], missing: [3] });
+    expect(partial.summary.total).toBe(3);
+
+    await shardRun(join(root, 'again'), ['email'], [[['b@2.example'], 'valid']], { shard: '2/4' });
+    await expect(mergeOutputs([...three, join(root, 'again')], { outDir: out, allowPartial: true })).rejects.toThrow(
+      /^shard 2\/4 is given twice \(.*s2 and .*again\): name each shard once$/,
+    );
+    await shardRun(join(root, 'other'), ['email'], [[['c@3.example'], 'valid']], { shard: '2/3' });
+    await expect(mergeOutputs([...three, join(root, 'other')], { outDir: out, allowPartial: true })).rejects.toThrow(
+      /s1 is shard 1\/4 but .*other is shard 2\/3: merge the shards of one --shard K\/N split/,
+    );
+    await shardRun(join(root, 'whole'), ['email'], [[['d@4.example'], 'valid']]);
+    await expect(mergeOutputs([join(root, 'whole')], { outDir: out })).rejects.toThrow(
+      /cannot tell which shard .*whole \(summary\.json names no --shard K\/N\) holds/,
+    );
+  });
+
+  it('puts the rows back in input order by input_row, and drops that column', async () => {
+    await orderedShardRun(join(root, 's1'), '1/2', [
+      [2, 'b@one.example', 'valid'],
+      [3, 'c@one.example', 'invalid'],
+      [6, 'f@one.example', 'valid'],
+    ]);
+    await orderedShardRun(join(root, 's2'), '2/2', [
+      [1, 'a@two.example', 'valid'],
+      [4, 'd@two.example', 'valid'],
+      [5, 'e@two.example', 'invalid'],
+    ]);
+    const merged = await mergeOutputs([join(root, 's1'), join(root, 's2')], { outDir: join(root, 'out') });
+    expect(merged.inInputOrder).toBe(true);
+    expect(merged.input).toBe('list.csv');
+    const valid = parse(await readFile(merged.paths.valid!, 'utf8'), { columns: true }) as Record<string, string>[];
+    expect(valid.map((r) => r.email)).toEqual(['a@two.example', 'b@one.example', 'd@two.example', 'f@one.example']);
+    expect(Object.keys(valid[0]!)).toEqual(['email', ...resultColumnNames(['email'])]);
+    const invalid = parse(await readFile(merged.paths.invalid!, 'utf8'), { columns: true }) as Record<string, string>[];
+    expect(invalid.map((r) => r.email)).toEqual(['c@one.example', 'e@two.example']);
+  });
+
+  it("takes verify_input_row when the input has an input_row column of its own, and keeps the input's", async () => {
+    const header = ['input_row', 'email'];
+    await orderedShardRun(join(root, 's1'), '1/2', [[2, 'b@one.example', 'valid']], header);
+    await orderedShardRun(join(root, 's2'), '2/2', [[1, 'a@two.example', 'valid']], header);
+    const merged = await mergeOutputs([join(root, 's1'), join(root, 's2')], { outDir: join(root, 'out') });
+    const rows = parse(await readFile(merged.paths.valid!, 'utf8')) as string[][];
+    expect(rows[0]).toEqual([...header, ...resultColumnNames(header)]);
+    expect(rows.slice(1).map((r) => [r[0], r[1]])).toEqual([
+      ['own 1', 'a@two.example'],
+      ['own 2', 'b@one.example'],
+    ]);
+  });
+
+  it('names the list the shards were cut from, and refuses shards of different lists', async () => {
+    await shardRun(join(root, 's1'), ['email'], [[['a@a.example'], 'valid']], { shard: '1/2', input: 'lists/list.csv' });
+    await shardRun(join(root, 's2'), ['email'], [[['b@b.example'], 'valid']], { shard: '2/2', input: '/data/lists/list.csv' });
+    const merged = await mergeOutputs([join(root, 's1'), join(root, 's2')], { outDir: join(root, 'out') });
+    expect(merged.input).toBe('list.csv');
+    expect(merged.inInputOrder).toBe(false);
+    await shardRun(join(root, 's2'), ['email'], [[['b@b.example'], 'valid']], { shard: '2/2', input: 'other.csv' });
+    await expect(mergeOutputs([join(root, 's1'), join(root, 's2')], { outDir: join(root, 'out') })).rejects.toThrow(
+      /are the summaries of different lists \(lists\/list\.csv, other\.csv\)/,
+    );
   });
 });
