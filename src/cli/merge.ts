@@ -47,6 +47,8 @@ export async function runMerge(inputs: string[], flags: MergeFlags, streams: Str
       input: merged.input ?? null,
       ...(shards ? { shards: { count: shards.count, merged: shards.merged, missing: shards.missing } } : {}),
       merged_from: inputs,
+      ...(merged.rowsRead === undefined ? {} : { rows_read: merged.rowsRead }),
+      ...(merged.badByteRows === undefined ? {} : { bad_byte_rows: merged.badByteRows }),
       ...merged.summary,
       outputs: paths,
     };

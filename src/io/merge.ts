@@ -46,6 +46,9 @@ export interface MergeResult {
   shards?: ShardSet;
   /** False for shards without the input_row column (older versions): their rows follow shard by shard. */
   inInputOrder: boolean;
+  /** The shards' rows_read and bad_byte_rows added up, when every summary has them. */
+  rowsRead?: number;
+  badByteRows?: number;
 }
 
 const SPLIT_NAME = /^(.+)\.(valid|risky|invalid|unknown)\.csv$/;
@@ -194,6 +197,15 @@ interface ShardSummary {
   credits: { credit_price: number };
   input?: unknown;
   shard?: unknown;
+  rows_read?: unknown;
+  bad_byte_rows?: unknown;
+}
+
+/** A count every shard summary has, added up; undefined when one lacks it (or none was named). */
+function added(summaries: ShardSummary[], key: 'rows_read' | 'bad_byte_rows'): number | undefined {
+  const counts = summaries.map((s) => s[key]);
+  if (counts.length === 0 || !counts.every((n): n is number => typeof n === 'number')) return undefined;
+  return counts.reduce((a, b) => a + b, 0);
 }
 
 async function readSummary(path: string): Promise<ShardSummary> {
@@ -393,5 +405,7 @@ export async function mergeOutputs(inputs: string[], options: MergeOptions): Pro
     input,
     shards,
     inInputOrder: columns.inputRow !== undefined,
+    rowsRead: added(shardSummaries, 'rows_read'),
+    badByteRows: added(shardSummaries, 'bad_byte_rows'),
   };
 }

@@ -169,6 +169,8 @@ describe('merge of four shards', () => {
     expect(mergedSummary).toMatchObject({
       input: 'sample.csv',
       shards: { count: 4, merged: [1, 2, 3, 4], missing: [] },
+      rows_read: singleSummary.rows_read,
+      bad_byte_rows: 0,
       total: singleSummary.total,
       duplicates: singleSummary.duplicates,
       counts: singleSummary.counts,

@@ -106,7 +106,10 @@ async function orderedShardRun(dir: string, shard: string, rows: [number, string
   }
   const [index, count] = shard.split('/').map(Number);
   const summary = createSummary(0.001).finish(10);
-  await writeFile(join(dir, 'summary.json'), JSON.stringify({ input: 'list.csv', shard: { index, count }, ...summary }));
+  await writeFile(
+    join(dir, 'summary.json'),
+    JSON.stringify({ input: 'list.csv', shard: { index, count }, rows_read: rows.length, bad_byte_rows: 1, ...summary }),
+  );
 }
 
 const lines = async (path: string) => (await readFile(path, 'utf8')).split('\n').filter(Boolean);
@@ -170,6 +173,7 @@ describe('merge', () => {
       dedup_saved: 0.001,
     });
     expect(merged.summaryFiles).toEqual([join(root, 's1', 'summary.json'), join(root, 's2', 'summary.json')]);
+    expect(merged.rowsRead).toBeUndefined(); // these summaries have no rows_read
     expect(merged.sources).toHaveLength(8);
   });
 
@@ -338,6 +342,7 @@ describe('merge', () => {
     const merged = await mergeOutputs([join(root, 's1'), join(root, 's2')], { outDir: join(root, 'out') });
     expect(merged.inInputOrder).toBe(true);
     expect(merged.input).toBe('list.csv');
+    expect([merged.rowsRead, merged.badByteRows]).toEqual([6, 2]);
     const valid = parse(await readFile(merged.paths.valid!, 'utf8'), { columns: true }) as Record<string, string>[];
     expect(valid.map((r) => r.email)).toEqual(['a@two.example', 'b@one.example', 'd@two.example', 'f@one.example']);
     expect(Object.keys(valid[0]!)).toEqual(['email', ...resultColumnNames(['email'])]);
