@@ -5,7 +5,7 @@
 import { once } from 'node:events';
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, normalize, resolve, sep } from 'node:path';
 import { parse } from 'csv-parse';
 import { stringify } from 'csv-stringify/sync';
 import {
@@ -58,6 +58,7 @@ const DEFAULT_CREDIT_PRICE = 0.001;
 interface Part {
   /** As the user named it, for messages. */
   name: string;
+  csv: string[];
   summaries: string[];
 }
 
@@ -70,7 +71,7 @@ interface Sources {
 }
 
 function partOf(sources: Sources, dir: string, name: string): Part {
-  const part = sources.parts.get(dir) ?? { name, summaries: [] };
+  const part = sources.parts.get(dir) ?? { name, csv: [], summaries: [] };
   sources.parts.set(dir, part);
   return part;
 }
@@ -82,7 +83,8 @@ function addSummary(sources: Sources, path: string, name: string): void {
 }
 
 function addCsv(sources: Sources, path: string, base: string, bucket: OutputBucket, name: string): void {
-  partOf(sources, dirname(path), name);
+  const part = partOf(sources, dirname(path), name);
+  if (!part.csv.includes(path)) part.csv.push(path);
   const list = sources.csv.get(bucket) ?? [];
   // A folder and one of its files both named: merge the file once, not twice.
   if (!list.includes(path)) list.push(path);
@@ -199,6 +201,7 @@ interface ShardSummary {
   shard?: unknown;
   rows_read?: unknown;
   bad_byte_rows?: unknown;
+  outputs?: unknown;
 }
 
 /** A count every shard summary has, added up; undefined when one lacks it (or none was named). */
@@ -305,7 +308,22 @@ async function* bucketRows(files: string[], inputRow: number | undefined): Async
 
 /** Each shard part with the K/N its summary names, or why it is not known. */
 function shardParts(sources: Sources, summaries: Map<string, ShardSummary>): ShardPart[] {
-  return [...sources.parts.values()].map((part) => {
+  const withCsv = [...sources.parts.values()].filter((part) => part.csv.length > 0);
+  for (const part of sources.parts.values()) {
+    if (part.csv.length > 0) continue;
+    // A summary named apart from its CSVs (--summary-json elsewhere) joins the shard whose files
+    // it names; one whose CSVs were not given would count a shard whose rows are not merged.
+    for (const file of part.summaries) {
+      const owner = withCsv.find((p) => namesFiles(summaries.get(file)?.outputs, p.csv));
+      if (!owner) {
+        throw new UsageError(
+          `${file}: the split CSVs of this summary were not given; name that shard's folder too, or leave the summary out`,
+        );
+      }
+      owner.summaries.push(file);
+    }
+  }
+  return withCsv.map((part) => {
     if (part.summaries.length === 0) return { name: part.name, unknown: 'no summary.json beside its CSVs' };
     for (const file of part.summaries) {
       const shard = shardOfSummary(summaries.get(file));
@@ -313,6 +331,17 @@ function shardParts(sources: Sources, summaries: Map<string, ShardSummary>): Sha
     }
     return { name: part.name, unknown: `${basename(part.summaries[0]!)} names no --shard K/N` };
   });
+}
+
+/** Whether a summary's `outputs` are these files: the same paths, or the same ending (run elsewhere). */
+function namesFiles(outputs: unknown, files: string[]): boolean {
+  if (typeof outputs !== 'object' || outputs === null) return false;
+  const named = Object.values(outputs).filter((o): o is string => typeof o === 'string');
+  const same = (written: string, file: string) => {
+    const path = normalize(written);
+    return resolve(path) === file || file.endsWith(path.startsWith(sep) ? path : `${sep}${path}`);
+  };
+  return named.length > 0 && named.every((written) => files.some((file) => same(written, file)));
 }
 
 /** The list the shards were cut from, as their summaries name it; they must agree. */

@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
@@ -372,6 +372,33 @@ describe('merge', () => {
     await shardRun(join(root, 's2'), ['email'], [[['b@b.example'], 'valid']], { shard: '2/2', input: 'other.csv' });
     await expect(mergeOutputs([join(root, 's1'), join(root, 's2')], { outDir: join(root, 'out') })).rejects.toThrow(
       /are the summaries of different lists \(lists\/list\.csv, other\.csv\)/,
+    );
+  });
+
+  it('pairs a summary kept apart from its CSVs with the shard whose files it names', async () => {
+    await mkdir(join(root, 'sums'));
+    for (const k of [1, 2]) {
+      await shardRun(join(root, `s${k}`), ['email'], [[[`a@${k}.example`], 'valid']], { shard: `${k}/2` });
+      await rename(join(root, `s${k}`, 'summary.json'), join(root, 'sums', `${k}.json`));
+    }
+    const sums = [join(root, 'sums', '1.json'), join(root, 'sums', '2.json')];
+    // As a shard run names its outputs: relative to where it ran (here, on another machine's /data).
+    const two = JSON.parse(await readFile(sums[1]!, 'utf8'));
+    two.outputs = Object.fromEntries(OUTPUT_BUCKETS.map((b) => [b, join('data', 's2', `list.${b}.csv`)]));
+    await expect(
+      mergeOutputs([join(root, 's1'), join(root, 's2'), ...sums], { outDir: join(root, 'out') }),
+    ).resolves.toBeDefined();
+    await writeFile(sums[1]!, JSON.stringify(two));
+    await expect(mergeOutputs([join(root, 's1'), join(root, 's2'), ...sums], { outDir: join(root, 'out') })).rejects.toThrow(
+      /2\.json: the split CSVs of this summary were not given/,
+    );
+    two.outputs = Object.fromEntries(OUTPUT_BUCKETS.map((b) => [b, join('s2', `list.${b}.csv`)]));
+    await writeFile(sums[1]!, JSON.stringify(two));
+    const merged = await mergeOutputs([join(root, 's1'), join(root, 's2'), ...sums], { outDir: join(root, 'out') });
+    expect(merged.shards).toEqual({ count: 2, merged: [1, 2], missing: [] });
+    // Shard 2's summary without its CSVs would count rows that are not there.
+    await expect(mergeOutputs([join(root, 's1'), ...sums], { outDir: join(root, 'out') })).rejects.toThrow(
+      /2\.json: the split CSVs of this summary were not given; name that shard's folder too, or leave the summary out$/,
     );
   });
 });
