@@ -164,6 +164,10 @@ async function readHeader(path: string): Promise<string[]> {
   throw new InputError(`${path}: is empty; merge only files email-verify wrote`);
 }
 
+/** `field`, or `field` prefixed with `verify_` as often as it took to be free of the input's names. */
+const named = (column: string, field: string): boolean =>
+  /^(verify_)*$/.test(column.slice(0, column.length - field.length)) && column.endsWith(field);
+
 interface Columns {
   result: number;
   duplicate: number;
@@ -174,15 +178,15 @@ interface Columns {
 }
 
 /**
- * The result columns are the last ones, in RESULT_FIELDS order, some maybe prefixed `verify_`;
+ * The result columns are the last ones, in RESULT_FIELDS order, some maybe prefixed `verify_` (once
+ * or more: until the name is free of the input's, write.ts resultColumnNames);
  * then, from a --shard run, input_row. Nothing of the input's own can come after the result columns.
  */
 function resultColumns(header: string[], path: string): Columns {
   const last = header[header.length - 1];
-  const inputRow = last === INPUT_ROW_COLUMN || last === `verify_${INPUT_ROW_COLUMN}` ? header.length - 1 : undefined;
+  const inputRow = last !== undefined && named(last, INPUT_ROW_COLUMN) ? header.length - 1 : undefined;
   const first = header.length - RESULT_FIELDS.length - (inputRow === undefined ? 0 : 1);
-  const ours =
-    first >= 0 && RESULT_FIELDS.every((field, i) => header[first + i] === field || header[first + i] === `verify_${field}`);
+  const ours = first >= 0 && RESULT_FIELDS.every((field, i) => named(header[first + i] ?? '', field));
   if (!ours)
     throw new InputError(`${path}: does not end with email-verify's result columns; merge only files email-verify wrote`);
   return {

@@ -401,4 +401,13 @@ describe('merge', () => {
       /2\.json: the split CSVs of this summary were not given; name that shard's folder too, or leave the summary out$/,
     );
   });
+
+  it('reads result columns prefixed verify_ more than once (inputs with result and verify_result)', async () => {
+    const header = ['result', 'verify_result', 'email'];
+    await shardRun(join(root, 's1'), header, [[['x', 'y', 'a@a.example'], 'valid']], { shard: '1/2' });
+    await shardRun(join(root, 's2'), header, [[['x', 'y', 'b@b.example'], 'invalid']], { shard: '2/2' });
+    const merged = await mergeOutputs([join(root, 's1'), join(root, 's2')], { outDir: join(root, 'out') });
+    expect((await lines(merged.paths.valid!))[0]).toMatch(/^result,verify_result,email,verify_email,verify_verify_result,/);
+    expect(merged.summary.counts).toMatchObject({ valid: 1, invalid: 1 });
+  });
 });
