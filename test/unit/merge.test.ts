@@ -410,4 +410,36 @@ describe('merge', () => {
     expect((await lines(merged.paths.valid!))[0]).toMatch(/^result,verify_result,email,verify_email,verify_verify_result,/);
     expect(merged.summary.counts).toMatchObject({ valid: 1, invalid: 1 });
   });
+
+  it("reads the input_row that a --shard run's split writer adds after the result columns", async () => {
+    const write = async (dir: string, header: string[], rows: [number, string][]) => {
+      const writer = await openSplitWriter(dir, 'list', header, { inputRow: true });
+      for (const [index, email] of rows)
+        await writer.write('valid', [email, 'own'].slice(0, header.length), rowResult(email, 'valid'), index);
+      await writer.commit();
+      await writeFile(join(dir, 'summary.json'), JSON.stringify({ input: 'list.csv', ...createSummary(0.001).finish(1) }));
+    };
+    await write(
+      join(root, 's1'),
+      ['email'],
+      [
+        [0, 'a@one.example'],
+        [2, 'c@one.example'],
+      ],
+    );
+    await write(join(root, 's2'), ['email'], [[1, 'b@two.example']]);
+    expect((await lines(join(root, 's1', 'list.valid.csv')))[1]).toMatch(/,1$/);
+    const merged = await mergeOutputs([join(root, 's2'), join(root, 's1')], { outDir: join(root, 'out'), allowPartial: true });
+    const rows = parse(await readFile(merged.paths.valid!, 'utf8'), { columns: true }) as Record<string, string>[];
+    expect(rows.map((r) => r.email)).toEqual(['a@one.example', 'b@two.example', 'c@one.example']);
+    expect(Object.keys(rows[0]!)).not.toContain('input_row');
+
+    // An input with its own input_row column keeps it; the shard's comes after the result columns.
+    await write(join(root, 'own'), ['email', 'input_row'], [[4, 'd@own.example']]);
+    expect((await lines(join(root, 'own', 'list.valid.csv')))[0]).toMatch(
+      /^email,input_row,verify_email,.*,provider,verify_input_row$/,
+    );
+    const own = await mergeOutputs([join(root, 'own')], { outDir: join(root, 'out2'), allowPartial: true });
+    expect((await lines(own.paths.valid!))[1]).toMatch(/^d@own\.example,own,/);
+  });
 });
