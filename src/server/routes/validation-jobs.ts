@@ -9,18 +9,24 @@ import type { ServerDeps } from '../app.js';
 import { admitJob, saveUpload, writeAddressList } from '../job-intake.js';
 import { ownJob } from './jobs.js';
 import { CAMPAIGNKIT_COLUMNS, campaignKitJob, campaignKitResult, campaignKitRow, CLASSIFIER } from '../shapes.js';
-import type { JobSource } from '../../jobs/job-store.js';
+import type { JobRecord, JobSource } from '../../jobs/job-store.js';
+import { OUTPUT_BUCKETS } from '../../core/types.js';
+import { resultLink } from './results.js';
 
 const PAGE = 1000;
 const SOURCES = new Set(['file', 'input', 'excel']);
 const FILTERS = new Set(['valid', 'risky', 'invalid', 'unknown']);
 
-interface Form {
+export interface Form {
   label: string;
   source?: string;
   input?: string;
+  /** Ours: the address column, a header name or a 1-based number (the CLI's --column). */
+  column?: string;
   file?: string;
 }
+
+const FORM_FIELDS = new Set(['label', 'source', 'input', 'column']);
 
 /** Splits seed 004's `input`: comma-, semicolon- or newline-separated addresses. */
 export function addressesOfInput(input: string): string[] {
@@ -31,7 +37,7 @@ export function addressesOfInput(input: string): string[] {
 }
 
 /** Reads the form's fields and streams its file to disk; a form that cannot be parsed is the client's error. */
-async function readForm(request: FastifyRequest, form: Form, deps: ServerDeps): Promise<void> {
+export async function readForm(request: FastifyRequest, form: Form, deps: ServerDeps): Promise<void> {
   try {
     for await (const part of request.parts()) {
       if (part.type === 'file') {
@@ -40,8 +46,8 @@ async function readForm(request: FastifyRequest, form: Form, deps: ServerDeps): 
           continue;
         }
         form.file = await saveUpload(deps.dataDir, part.file, part.filename, deps.maxUploadBytes);
-      } else if (part.fieldname === 'label' || part.fieldname === 'source' || part.fieldname === 'input') {
-        form[part.fieldname] = String(part.value);
+      } else if (FORM_FIELDS.has(part.fieldname)) {
+        form[part.fieldname as keyof Omit<Form, 'file'>] = String(part.value);
       }
     }
   } catch (error) {
@@ -50,6 +56,52 @@ async function readForm(request: FastifyRequest, form: Form, deps: ServerDeps): 
     // busboy's own words: "Multipart: Boundary not found", "Unexpected end of form".
     throw new ApiError(400, `Malformed multipart/form-data (${(error as Error).message}): send label, source and file or input`);
   }
+}
+
+const orNull = (n: number | undefined, digits: number): number | null => (n === undefined ? null : Number(n.toFixed(digits)));
+
+/**
+ * Seed 004's job object and ours beside it: the live progress of a running job (rows decided in
+ * any order, rate, time left, the greylisting wait), rows per result and reason_code, and the
+ * signed links to the four split CSVs once it is done, as the CLI writes them.
+ */
+function jobView(deps: ServerDeps, request: FastifyRequest, job: JobRecord): Record<string, unknown> {
+  const live = deps.runner.progress(job);
+  return {
+    ...campaignKitJob(job),
+    column: job.column ?? null,
+    progress: live
+      ? {
+          decided: live.decided,
+          total: live.total ?? null,
+          rate: orNull(live.rate, 1),
+          etaSeconds: orNull(live.etaSeconds, 0),
+          greylisted: live.greylisted,
+          nextRetryInSeconds: orNull(live.nextRetryInSeconds, 0),
+          waiting: live.waiting,
+        }
+      : null,
+    reasons: job.reasons ?? null,
+    files:
+      job.state === 'done'
+        ? Object.fromEntries(OUTPUT_BUCKETS.map((bucket) => [bucket, resultLink(deps, request, job, bucket)]))
+        : null,
+  };
+}
+
+/** A form over the limits, in words; any other error as it is. */
+export function formError(error: unknown, deps: ServerDeps): unknown {
+  const code = (error as { code?: string }).code;
+  if (code === 'FST_REQ_FILE_TOO_LARGE') {
+    return new ApiError(
+      413,
+      `The file is larger than ${deps.maxUploadBytes} bytes: split it, or start the server with a larger --max-upload`,
+    );
+  }
+  if (code === 'FST_FILES_LIMIT' || code === 'FST_PARTS_LIMIT' || code === 'FST_FIELDS_LIMIT') {
+    return new ApiError(413, 'Too many parts in the form: send label, source, and one file or input');
+  }
+  return error;
 }
 
 export function validationJobRoutes(app: FastifyInstance, deps: ServerDeps): void {
@@ -91,22 +143,13 @@ export function validationJobRoutes(app: FastifyInstance, deps: ServerDeps): voi
           label: form.label.slice(0, 200),
           source: source as JobSource,
           inputFile,
+          ...(source !== 'input' && form.column?.trim() ? { column: form.column.trim() } : {}),
         });
         deps.runner.submitted();
         return await reply.code(201).send({ id: job.number });
       } catch (error) {
         if (form.file !== undefined) await rm(form.file, { force: true });
-        const code = (error as { code?: string }).code;
-        if (code === 'FST_REQ_FILE_TOO_LARGE') {
-          throw new ApiError(
-            413,
-            `The file is larger than ${deps.maxUploadBytes} bytes: split it, or start the server with a larger --max-upload`,
-          );
-        }
-        if (code === 'FST_FILES_LIMIT' || code === 'FST_PARTS_LIMIT' || code === 'FST_FIELDS_LIMIT') {
-          throw new ApiError(413, 'Too many parts in the form: send label, source, and one file or input');
-        }
-        throw error;
+        throw formError(error, deps);
       }
     },
   );
@@ -120,7 +163,7 @@ export function validationJobRoutes(app: FastifyInstance, deps: ServerDeps): voi
   app.get<{ Params: { id: string } }>(
     `${base}/:id`,
     { schema: { summary: 'One validation job (seed 004)', tags: ['validation jobs'] } },
-    async (request) => campaignKitJob(ownJob(deps, request, request.params.id)),
+    async (request) => jobView(deps, request, ownJob(deps, request, request.params.id)),
   );
 
   app.get<{ Params: { id: string }; Querystring: { pos?: string } }>(
@@ -196,7 +239,7 @@ export function validationJobRoutes(app: FastifyInstance, deps: ServerDeps): voi
       if (job.state === 'done' || job.state === 'failed')
         throw new ApiError(400, `Job is ${job.state}: only a pending or running job can be paused`);
       const paused = await deps.runner.pause(job);
-      return campaignKitJob(deps.runner.view(paused ?? job));
+      return jobView(deps, request, deps.runner.view(paused ?? job));
     },
   );
 
@@ -206,7 +249,7 @@ export function validationJobRoutes(app: FastifyInstance, deps: ServerDeps): voi
     async (request) => {
       const job = ownJob(deps, request, request.params.id);
       if (job.state !== 'paused') throw new ApiError(400, `Job is ${job.state}: only a paused job can be resumed`);
-      return campaignKitJob(deps.runner.view(deps.runner.resume(job) ?? job));
+      return jobView(deps, request, deps.runner.view(deps.runner.resume(job) ?? job));
     },
   );
 
