@@ -12,6 +12,7 @@ import type { KeyRing } from './auth.js';
 import { handleError, sendError } from './errors.js';
 import { estimateRoutes } from './routes/estimate.js';
 import { jobRoutes } from './routes/jobs.js';
+import { pageRoutes } from './routes/page.js';
 import { resultsRoutes } from './routes/results.js';
 import { validateRoutes } from './routes/validate.js';
 import { validationJobRoutes } from './routes/validation-jobs.js';
@@ -140,5 +141,6 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   validationJobRoutes(app, deps);
   estimateRoutes(app, deps);
   resultsRoutes(app, deps);
+  pageRoutes(app);
   return app;
 }
