@@ -56,8 +56,8 @@ export async function saveUpload(
  * An input error in the API's words: the message names the stored file, which the caller knows
  * as their upload, and the CLI's --column, which the API calls the `column` field.
  */
-export function apiWords(message: string, storedFile: string): string {
-  return message.replaceAll(storedFile, 'the list').replace(/--column/g, 'the column field');
+export function apiWords(message: string, storedFile: string, name = 'the list'): string {
+  return message.replaceAll(storedFile, name).replace(/--column/g, 'the column field');
 }
 
 export interface JobRequest {

@@ -357,7 +357,8 @@ function renderJob(job) {
 
   const progress = job.progress;
   if (progress) {
-    const eta = progress.etaSeconds === null ? '' : ` · about ${duration(progress.etaSeconds)} left`;
+    // While only greylisted addresses are left, the time left is the mail servers' to decide.
+    const eta = progress.etaSeconds === null || progress.waiting ? '' : ` · about ${duration(progress.etaSeconds)} left`;
     $('job-rate').textContent = `${progress.rate.toFixed(1)} rows/s${eta}`;
   } else {
     $('job-rate').textContent =
@@ -370,7 +371,8 @@ function renderJob(job) {
   const waiting = $('job-waiting');
   waiting.hidden = !(progress && progress.greylisted > 0);
   if (progress && progress.greylisted > 0) {
-    const when = progress.nextRetryInSeconds === null ? 'soon' : `in ${duration(progress.nextRetryInSeconds)}`;
+    const next = progress.nextRetryInSeconds;
+    const when = next === null || next < 1 ? 'in a moment' : `in ${duration(next)}`;
     const who = progress.greylisted === 1 ? '1 address is' : `${count(progress.greylisted)} addresses are`;
     waiting.textContent =
       `Waiting: ${who} greylisted (the mail server asked to try again later); asking again ${when}. ` +
@@ -413,16 +415,15 @@ function currentJobId() {
 async function jobAction(action) {
   const id = currentJobId();
   if (!id) return;
+  // A poll already on its way answers from before the action: a new generation drops it.
+  const mine = ++generation;
+  stopPolling();
   await guarded(async () => {
     const job = await postJson(`${jobPath(id)}/${action}`);
+    if (mine !== generation) return;
     renderJob(job);
     announce(`Job ${job.id} is ${job.state}`);
-    if (job.state === 'pending' || job.state === 'running') {
-      const mine = generation;
-      pollLater(() => void guardedJob(id, mine));
-    } else {
-      stopPolling();
-    }
+    if (job.state === 'pending' || job.state === 'running') pollLater(() => void guardedJob(id, mine));
   });
 }
 
@@ -431,8 +432,9 @@ $('job-resume').addEventListener('click', () => void jobAction('resume'));
 $('job-delete').addEventListener('click', () => {
   const id = currentJobId();
   if (!id || !confirm(`Delete job ${id} and all its results?`)) return;
+  generation += 1;
+  stopPolling();
   void guarded(async () => {
-    stopPolling();
     await api(jobPath(id), { method: 'DELETE' });
     announce(`Job ${id} deleted`);
     location.hash = '';

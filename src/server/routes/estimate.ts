@@ -48,7 +48,7 @@ export function estimateRoutes(app: FastifyInstance, deps: ServerDeps): void {
           if (!(error instanceof InputError)) throw error;
           // The columns go with the refusal: the caller picks the address column among them.
           const header = await headerOf(form.file);
-          throw new ApiError(400, apiWords(error.message, form.file), header ? { header } : {});
+          throw new ApiError(400, apiWords(error.message, form.file, form.fileName), header ? { header } : {});
         }
         const preview: string[][] = [];
         async function* keepingPreview(): AsyncGenerator<DataRow[]> {

@@ -24,6 +24,8 @@ export interface Form {
   /** Ours: the address column, a header name or a 1-based number (the CLI's --column). */
   column?: string;
   file?: string;
+  /** The upload's own name, to speak of it as the caller knows it. */
+  fileName?: string;
 }
 
 const FORM_FIELDS = new Set(['label', 'source', 'input', 'column']);
@@ -46,8 +48,9 @@ export async function readForm(request: FastifyRequest, form: Form, deps: Server
           continue;
         }
         form.file = await saveUpload(deps.dataDir, part.file, part.filename, deps.maxUploadBytes);
+        form.fileName = part.filename || undefined;
       } else if (FORM_FIELDS.has(part.fieldname)) {
-        form[part.fieldname as keyof Omit<Form, 'file'>] = String(part.value);
+        form[part.fieldname as 'label' | 'source' | 'input' | 'column'] = String(part.value);
       }
     }
   } catch (error) {
