@@ -79,6 +79,13 @@ async function shows(locator: Locator, text: string | RegExp, timeout = 10_000):
 // Run in the page, so written as the page's own script (this file is type-checked for Node).
 const STORED_KEY = "sessionStorage.getItem('email-verify.key')";
 const KEY_FIELD_FOCUSED = "document.activeElement === document.getElementById('key-input')";
+const START_FOCUSED = "document.activeElement === document.getElementById('start')";
+/** A file dropped on the drop zone, as a drag from the desktop delivers it. */
+const DROPPED_FILE = `(() => {
+  const transfer = new DataTransfer();
+  transfer.items.add(new File(['Name;E-mail\\nAnn;ann@acme.example\\nAnn again;ANN@acme.example\\n'], 'dropped.csv', { type: 'text/csv' }));
+  return transfer;
+})()`;
 /** The visible controls with no name a screen reader could say: no label, no text, no aria-label. */
 const UNNAMED_CONTROLS = `[...document.querySelectorAll('button, input, select, a[href]')]
   .filter((e) => e.offsetParent !== null)
@@ -137,7 +144,11 @@ describe('the page', () => {
     // Nothing is verified before Start.
     expect(await (await server.call('/v1/email/validate/job')).json()).toEqual([]);
 
-    await page.getByRole('button', { name: 'Start verifying' }).click();
+    // Start by keyboard too: Tab on from the column choice to the button, then Enter.
+    await page.getByLabel('Email column').focus();
+    for (let i = 0; i < 10 && !(await page.evaluate(START_FOCUSED)); i++) await page.keyboard.press('Tab');
+    expect(await page.evaluate(START_FOCUSED)).toBe(true);
+    await page.keyboard.press('Enter');
     await shows(page.locator('#job-state'), /^done$/, JOB_TIMEOUT);
     await shows(page.locator('#job-decided'), '21 / 21 rows decided');
     await shows(page.locator('#chart-results'), /invalid\s*\d+ \(\d+%\)/);
@@ -184,6 +195,19 @@ describe('the page', () => {
     await shot(page, '05-jobs.png');
     await page.getByRole('link', { name: 'Job 1: sample.csv' }).click();
     await shows(page.locator('#job-state'), /^done$/);
+    expect(problems).toEqual([]);
+  });
+
+  it('estimates a file dropped on the page', async () => {
+    const { page, problems } = await openPage();
+    await enterKey(page, ALICE);
+    const dataTransfer = await page.evaluateHandle(DROPPED_FILE);
+    await page.locator('#drop').dispatchEvent('dragover', { dataTransfer });
+    await page.locator('#drop').dispatchEvent('drop', { dataTransfer });
+    await shows(page.locator('#est-rows'), /^2$/);
+    expect(await page.locator('#est-duplicates').textContent()).toBe('1');
+    expect(await page.getByLabel('Email column').inputValue()).toBe('2');
+    expect(await page.getByLabel('Job name').inputValue()).toBe('dropped.csv');
     expect(problems).toEqual([]);
   });
 

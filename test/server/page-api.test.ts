@@ -219,8 +219,10 @@ describe('the job view for the page', () => {
 });
 
 describe('/openapi.json', () => {
-  it('documents the estimate endpoint', async () => {
+  it('documents the estimate endpoint and the job view fields', async () => {
     const spec = (await (await server.call('/openapi.json', { key: null })).json()) as { paths: Record<string, unknown> };
     expect(spec.paths).toHaveProperty('/v1/email/validate/estimate');
+    const one = spec.paths['/v1/email/validate/job/{id}'] as { get: { description: string } };
+    expect(one.get.description).toMatch(/progress .*reasons .*files/);
   });
 });

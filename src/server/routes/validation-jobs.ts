@@ -116,6 +116,8 @@ export function validationJobRoutes(app: FastifyInstance, deps: ServerDeps): voi
       schema: {
         summary:
           'Create a validation job from a file (CSV, TSV, TXT, XLSX) or a list of addresses (seed 004); multipart/form-data',
+        description:
+          'Fields: label, source (file, input or excel), file or input; ours: column, the address column of the file (a header name or a number from 1; found by name or content when absent).',
         tags: ['validation jobs'],
         consumes: ['multipart/form-data'],
       },
@@ -165,7 +167,14 @@ export function validationJobRoutes(app: FastifyInstance, deps: ServerDeps): voi
 
   app.get<{ Params: { id: string } }>(
     `${base}/:id`,
-    { schema: { summary: 'One validation job (seed 004)', tags: ['validation jobs'] } },
+    {
+      schema: {
+        summary: 'One validation job (seed 004)',
+        description:
+          "Seed 004's fields, and ours: column; progress {decided, total, rate (rows/s), etaSeconds, greylisted, nextRetryInSeconds, waiting} while running, else null; reasons {result: {reason_code: rows}}; files {valid, risky, invalid, unknown}: signed links to the split CSVs once done, else null.",
+        tags: ['validation jobs'],
+      },
+    },
     async (request) => jobView(deps, request, ownJob(deps, request, request.params.id)),
   );
 
