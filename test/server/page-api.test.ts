@@ -5,6 +5,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import ExcelJS from 'exceljs';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveOptions } from '../../src/core/options.js';
@@ -100,6 +101,27 @@ describe('POST /v1/email/validate/estimate', () => {
       await server.call('/v1/email/validate/estimate', { body: form({ column: '2' }, { name: 'two.csv', content }) })
     ).json()) as Estimate;
     expect(byNumber.emailColumn).toEqual({ index: 1, name: 'work' });
+  });
+
+  it('reads an XLSX upload like the CLI does', async () => {
+    const workbook = new ExcelJS.Workbook();
+    const sheet = workbook.addWorksheet('People');
+    sheet.addRow(['Name', 'Work email']);
+    sheet.addRow(['Alice', 'alice@acme.example']);
+    sheet.addRow(['Alice again', 'Alice@ACME.example']);
+    sheet.addRow(['Nobody', 'not an address']);
+    const content = Buffer.from(await workbook.xlsx.writeBuffer());
+    const response = await server.call('/v1/email/validate/estimate', { body: form({}, { name: 'people.xlsx', content }) });
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({
+      header: ['Name', 'Work email'],
+      emailColumn: { index: 1, name: 'Work email' },
+      rows: 3,
+      unique: 2,
+      duplicates: 1,
+      wellFormed: 1,
+      chargeable: 1,
+    });
   });
 
   it('refuses a list with no email column in words, with its columns to choose from', async () => {
