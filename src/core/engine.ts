@@ -277,6 +277,8 @@ const LOOK_AHEAD_ROWS = 10_000;
 /** Verdicts kept for repeats of an address; older repeats are verified again (see below). */
 const RECENT_RESULTS = 50_000;
 
+const HEAD_DECIDED: unique symbol = Symbol('head decided');
+
 /**
  * Verifies rows as they are read and yields them in input order, each unique address once.
  * At most `window` rows wait at a time, and at most RECENT_RESULTS verdicts are kept for repeats,
@@ -296,7 +298,16 @@ export async function* verifyRows<R extends InputRow>(
   // by hand costs more the more keys were deleted before it: 26 s a million rows at 50,000.)
   // QuickLRU keeps two generations of up to maxSize each.
   const recent = new QuickLRU<string, Promise<VerificationResult>>({ maxSize: Math.max(1, Math.ceil(recentMax / 2)) });
-  const queue: { row: R; email: string; pending: Promise<VerificationResult>; duplicate: boolean }[] = [];
+  interface Entry {
+    row: R;
+    email: string;
+    pending: Promise<VerificationResult>;
+    duplicate: boolean;
+    /** Resolves (never rejects) when the verdict is known; `settled` says so without waiting. */
+    decided: Promise<typeof HEAD_DECIDED>;
+    settled: boolean;
+  }
+  const queue: Entry[] = [];
 
   // A repeat shares the first one's verdict but keeps its own spelling of the address.
   const settle = async (entry: (typeof queue)[number]): Promise<VerifiedRow<R>> => ({
@@ -304,27 +315,53 @@ export async function* verifyRows<R extends InputRow>(
     result: { ...(await entry.pending), email: entry.email, duplicate: entry.duplicate },
   });
 
-  for await (const row of rows) {
-    const { key, email } = identityOf(row.address);
-    const duplicate = !everSeen.add(hash53(key));
-    let pending = recent.get(key); // refreshed: the latest use keeps it longest
-    if (!pending) {
-      pending = verifier.verify(row.address);
-      if (!duplicate) {
-        pending = pending.then((result) => {
-          options.callbacks?.onVerified?.(result);
-          return result;
-        });
+  const iterator = Symbol.asyncIterator in rows ? rows[Symbol.asyncIterator]() : (rows as Iterable<R>)[Symbol.iterator]();
+  let next: Promise<IteratorResult<R>> | undefined;
+  try {
+    for (;;) {
+      // Rows at the head already decided go out at once; no need to wait for a full window.
+      while (queue[0]?.settled) yield await settle(queue.shift()!);
+      next ??= Promise.resolve(iterator.next());
+      // While the input is slow to give its next row (a pipe from a slow producer), the head row
+      // goes out as soon as it is decided: each record leaves once it and those before it are.
+      const head = queue[0];
+      const step = head ? await Promise.race([next, head.decided]) : await next;
+      if (step === HEAD_DECIDED) continue;
+      next = undefined;
+      if (step.done) break;
+      const row = step.value;
+      const { key, email } = identityOf(row.address);
+      const duplicate = !everSeen.add(hash53(key));
+      let pending = recent.get(key); // refreshed: the latest use keeps it longest
+      if (!pending) {
+        pending = verifier.verify(row.address);
+        if (!duplicate) {
+          pending = pending.then((result) => {
+            options.callbacks?.onVerified?.(result);
+            return result;
+          });
+        }
+        // Attach a handler now: a rejection must not go unhandled while it waits in the queue.
+        pending.catch(() => undefined);
+        recent.set(key, pending);
       }
-      // Attach a handler now: a rejection must not go unhandled while it waits in the queue.
-      pending.catch(() => undefined);
-      recent.set(key, pending);
+      // One callback per row marks it decided (and counts it), whichever way its verdict settles.
+      const entry = { row, email, pending, duplicate, settled: false } as Entry;
+      const onRowDecided = options.callbacks?.onRowDecided;
+      const mark = (): typeof HEAD_DECIDED => {
+        entry.settled = true;
+        onRowDecided?.();
+        return HEAD_DECIDED;
+      };
+      entry.decided = pending.then(mark, mark);
+      queue.push(entry);
+      while (queue.length >= window) yield await settle(queue.shift()!);
     }
-    queue.push({ row, email, pending, duplicate });
-    if (options.callbacks?.onRowDecided) pending.then(options.callbacks.onRowDecided, options.callbacks.onRowDecided);
-    while (queue.length >= window) yield await settle(queue.shift()!);
+    while (queue.length > 0) yield await settle(queue.shift()!);
+  } finally {
+    // A consumer that stops early (| head, Ctrl-C) stops the reading too.
+    await iterator.return?.();
   }
-  while (queue.length > 0) yield await settle(queue.shift()!);
 }
 
 function identityOf(address: string): { key: string; email: string } {
