@@ -153,6 +153,8 @@ describe('the page', () => {
     await shows(page.locator('#job-decided'), '21 / 21 rows decided');
     await shows(page.locator('#chart-results'), /invalid\s*\d+ \(\d+%\)/);
     await shows(page.locator('#chart-reasons'), 'mailbox_not_found (invalid)');
+    // The charge the estimate announced at most (15), as it turned out.
+    await shows(page.locator('#job-credits'), /would have charged \d+ credits \(\$0\.0\d{3} at \$0\.0010 each\)/);
     await shot(page, '04-done.png');
 
     // The valid file, as the CLI writes it for the same list on the same network.
@@ -257,6 +259,10 @@ describe('the page', () => {
     // Each visible control has a name a screen reader says: a label, its text, or aria-label.
     const unnamed = await page.evaluate(UNNAMED_CONTROLS);
     expect(unnamed).toEqual([]);
+    // The key goes when asked to.
+    await page.getByRole('button', { name: 'Forget key' }).click();
+    await page.getByRole('textbox', { name: 'API key' }).waitFor();
+    expect(await page.evaluate(STORED_KEY)).toBeNull();
     expect(problems).toEqual([]);
   });
 });

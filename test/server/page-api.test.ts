@@ -183,6 +183,7 @@ describe('the job view for the page', () => {
     expect(job.summary.deliverableCount).toBe(2);
     expect(job.progress).toBeNull();
     expect(job.reasons).toEqual({ valid: { accepted: 2 } });
+    expect(job).toMatchObject({ creditsCharged: 2, creditPrice: 0.001 });
     expect(Object.keys(job.files ?? {}).sort()).toEqual(['invalid', 'risky', 'unknown', 'valid']);
     const valid = await fetch(job.files!.valid!);
     expect(valid.status).toBe(200);

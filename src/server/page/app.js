@@ -317,6 +317,9 @@ function bar(label, value, total, className) {
 }
 
 function renderReport(job) {
+  $('job-credits').textContent =
+    `A pay-per-valid service would have charged ${count(job.creditsCharged)} credits ` +
+    `(${money(job.creditsCharged * job.creditPrice)} at ${money(job.creditPrice)} each); here it cost nothing.`;
   const counts = resultCounts(job);
   const total = Object.values(counts).reduce((a, b) => a + b, 0);
   $('chart-results').replaceChildren(...RESULTS.map(({ key, label }) => bar(label, counts[key] ?? 0, total, `result-${key}`)));

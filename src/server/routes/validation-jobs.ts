@@ -73,6 +73,9 @@ function jobView(deps: ServerDeps, request: FastifyRequest, job: JobRecord): Rec
   return {
     ...campaignKitJob(job),
     column: job.column ?? null,
+    // What a pay-per-valid service would have charged (valid personal addresses, each once).
+    creditsCharged: job.credits,
+    creditPrice: deps.creditPrice,
     progress: live
       ? {
           decided: live.decided,
@@ -171,7 +174,7 @@ export function validationJobRoutes(app: FastifyInstance, deps: ServerDeps): voi
       schema: {
         summary: 'One validation job (seed 004)',
         description:
-          "Seed 004's fields, and ours: column; progress {decided, total, rate (rows/s), etaSeconds, greylisted, nextRetryInSeconds, waiting} while running, else null; reasons {result: {reason_code: rows}}; files {valid, risky, invalid, unknown}: signed links to the split CSVs once done, else null.",
+          "Seed 004's fields, and ours: column; creditsCharged and creditPrice (what a pay-per-valid service would charge); progress {decided, total, rate (rows/s), etaSeconds, greylisted, nextRetryInSeconds, waiting} while running, else null; reasons {result: {reason_code: rows}}; files {valid, risky, invalid, unknown}: signed links to the split CSVs once done, else null.",
         tags: ['validation jobs'],
       },
     },
