@@ -58,6 +58,9 @@ const STOP_REASONS: ReadonlySet<string> = new Set([INTERRUPTED, IP_BLOCKED]);
 export interface DomainFacts {
   catchAll(domain: string): CatchAllResult | undefined;
   rememberCatchAll(domain: string, result: CatchAllResult): void;
+  /** Sessions at once a mail host was found to take in an earlier run (see HostLimit). */
+  hostLevel?(host: string): number | undefined;
+  rememberHostLevel?(host: string, level: number): void;
 }
 
 export interface VerifierDeps {
@@ -114,7 +117,13 @@ export function createVerifier(options: VerifyOptions, network: Network, deps: V
     let limit = hostLimits.get(host);
     if (!limit) {
       dropIdle(hostLimits);
-      limit = new HostLimit(options.perHostConcurrency, clock);
+      limit = new HostLimit(
+        options.perHostConcurrency,
+        clock,
+        Math.max(options.perHostMaxConcurrency, options.perHostConcurrency),
+        deps.facts?.hostLevel?.(host),
+        (level) => deps.facts?.rememberHostLevel?.(host, level),
+      );
       hostLimits.set(host, limit);
     }
     return limit;
@@ -152,7 +161,10 @@ export function createVerifier(options: VerifyOptions, network: Network, deps: V
         // Looked up on each use, like the host limits: a queue can outlive an idle batcher.
         (_hosts, recipients) => batcherOf(hosts).ask(recipients),
         {
-          sessions: options.perDomainConcurrency,
+          // A small host keeps the per-domain cap; a host that earned more sessions (a big
+          // provider) lends them to its domains, or its one big domain would still go two at a time.
+          sessions: () =>
+            options.perDomainConcurrency + Math.max(0, limitOf(hosts[0]?.exchange ?? '').sessions - options.perHostConcurrency),
           recipientsPerSession: options.recipientsPerSession,
           retryDelayMs: options.greylistDelayMs,
           retryBudgetMs: options.greylistBudgetMs,
