@@ -4,7 +4,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'dist-check/', 'node_modules/', 'coverage/', 'demo-output/'] },
+  { ignores: ['dist/', 'dist-check/', 'node_modules/', 'coverage/', 'demo-output/', 'test-artifacts/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -37,5 +37,20 @@ export default tseslint.config(
     files: ['src/**/*.ts'],
     ignores: ['src/cli/**'],
     rules: { 'no-console': 'error' },
+  },
+  // The page served at GET / (issue 14): plain JavaScript run by the browser.
+  {
+    files: ['src/server/page/**/*.js'],
+    languageOptions: {
+      sourceType: 'module',
+      globals: {
+        window: 'readonly',
+        document: 'readonly',
+        location: 'readonly',
+        sessionStorage: 'readonly',
+        FormData: 'readonly',
+        confirm: 'readonly',
+      },
+    },
   },
 );

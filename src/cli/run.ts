@@ -3,17 +3,16 @@ import { access, stat, writeFile } from 'node:fs/promises';
 import { constants as fsConstants, createReadStream } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import ora, { type Ora } from 'ora';
-import { checkSyntax, duplicateKey } from '../core/syntax.js';
 import { runRows, type RowSink, type RunOutcome, type RunProgress } from '../runner/run-rows.js';
-import { hash53, HashSet53 } from '../core/hash.js';
-import { isDisposableDomain, roleTypeOf } from '../core/flags.js';
+import { estimateList } from '../runner/estimate.js';
+import { liveProgress } from '../runner/live-progress.js';
 import { bucketOf } from '../core/types.js';
 import { createCachedVerifier, createDefaultVerifier, openCacheStore, type CacheStore, type Verifier } from '../index.js';
 import type { RetryStatus } from '../core/engine.js';
 import { openInput, type DataRow } from '../io/read.js';
 import { openSplitWriter, outputBaseName, recordWriter } from '../io/write.js';
 import { renderCredits, renderSummary } from '../report/render.js';
-import { estimateCredits, type Summary } from '../report/summary.js';
+import type { Summary } from '../report/summary.js';
 import { EXIT_INTERRUPTED, InterruptedError, RunError, UsageError } from '../errors.js';
 import { inShard, type Shard } from '../io/shard.js';
 import { newJobId, sendWebhook, webhookPayload, type JobInfo } from '../report/webhook.js';
@@ -51,18 +50,18 @@ const count = (n: number): string => n.toLocaleString('en-US');
  * approximate (see rowCountOf). When all that is left waits for greylisting, the line says so.
  */
 function progressText(p: RunProgress, total: number | undefined, elapsedMs: number, retry: RetryStatus | undefined): string {
-  if (retry && retry.addresses > 0 && p.inFlight <= retry.addresses) {
-    const when = retry.nextInMs === undefined ? 'soon' : `in ${duration(retry.nextInMs / 1000)}`;
+  const live = liveProgress(p, total, elapsedMs, retry);
+  if (live.waiting) {
+    const when = live.nextRetryInSeconds === undefined ? 'soon' : `in ${duration(live.nextRetryInSeconds)}`;
     return (
-      `all but ${count(retry.addresses)} addresses decided; ${count(retry.addresses)} greylisted, asking again ${when} ` +
+      `all but ${count(live.greylisted)} addresses decided; ${count(live.greylisted)} greylisted, asking again ${when} ` +
       '(Ctrl-C to stop now: they stay unknown and the next run asks them)'
     );
   }
-  const done = p.rowsDecided;
-  const rate = elapsedMs > 0 ? (done * 1000) / elapsedMs : 0;
+  const done = live.decided;
   const of = total ? `${count(done)} / ~${count(Math.max(total, done))} rows decided` : `${count(done)} rows decided`;
-  const eta = total && rate > 0 && total > done ? ` · ETA ${duration((total - done) / rate)}` : '';
-  return `${of} · ${rate.toFixed(1)} rows/s${eta}`;
+  const eta = live.etaSeconds === undefined ? '' : ` · ETA ${duration(live.etaSeconds)}`;
+  return `${of} · ${live.rate.toFixed(1)} rows/s${eta}`;
 }
 
 /** `countRows` is called only when progress is shown: it reads the whole input once more. */
@@ -134,28 +133,17 @@ async function rowCountOf(inputPath: string, hasHeader: boolean): Promise<number
 
 /** --estimate: the most a pay-per-valid service could charge, from syntax and dedup alone. */
 async function runEstimate(batches: AsyncIterable<DataRow[]>, options: RunOptions, streams: Streams): Promise<void> {
-  const seen = new HashSet53();
-  let total = 0;
-  let wellFormed = 0;
-  let chargeable = 0;
-  for await (const batch of batches) {
-    for (const row of batch) {
-      total += 1;
-      const syntax = checkSyntax(row.address, { allowAddressLiterals: options.verify.allowAddressLiterals });
-      if (!seen.add(hash53(duplicateKey(syntax)))) continue;
-      if (!syntax.ok) continue;
-      wellFormed += 1;
-      // Only what decides the charge: role inboxes and disposable domains are free.
-      if (roleTypeOf(syntax.local) === '' && !isDisposableDomain(syntax.domain)) chargeable += 1;
-    }
-  }
-  const credits = estimateCredits(total, seen.size, chargeable, options.creditPrice);
+  const estimate = await estimateList(batches, {
+    allowAddressLiterals: options.verify.allowAddressLiterals,
+    creditPrice: options.creditPrice,
+  });
+  const { total, unique, well_formed: wellFormed, chargeable, credits } = estimate;
   const out = streams.stdout;
   out.write(`${total} rows, ${wellFormed} unique well-formed addresses; at most ${chargeable} chargeable.\n`);
   // --quiet: the one line, which is the answer; the table is for a person reading it.
   if (!options.quiet) out.write(`${renderCredits(credits, { color: options.color && out.isTTY === true })}\n`);
   if (options.summaryJson) {
-    await writeSummaryJson(options.summaryJson, { estimate: true, total, unique: seen.size, well_formed: wellFormed, credits });
+    await writeSummaryJson(options.summaryJson, { estimate: true, total, unique, well_formed: wellFormed, credits });
   }
 }
 

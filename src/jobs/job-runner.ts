@@ -7,9 +7,10 @@ import type { CacheStore } from '../cache/store.js';
 import type { VerifyOptions } from '../core/options.js';
 import type { Verifier } from '../core/engine.js';
 import { openInput } from '../io/read.js';
-import { runRows } from '../runner/run-rows.js';
+import { runRows, type RunProgress } from '../runner/run-rows.js';
+import { liveProgress, type LiveProgress } from '../runner/live-progress.js';
 import { createCachedVerifier, createDefaultVerifier } from '../index.js';
-import { emptyCounts, type JobRecord, type JobStore } from './job-store.js';
+import { emptyCounts, type JobRecord, type JobStore, type ReasonCounts } from './job-store.js';
 
 export interface JobRunnerOptions {
   store: JobStore;
@@ -36,8 +37,23 @@ interface Running {
   cause?: StopCause;
   finished: Promise<void>;
   /** Counts as rows are stored; written to the job record now and then, and at the end. */
-  live: Pick<JobRecord, 'completed' | 'counts' | 'credits'>;
+  live: Pick<JobRecord, 'completed' | 'counts' | 'credits'> & { reasons: ReasonCounts };
+  /** The run loop's own counts (rows decided in any order), and when this run began (ms). */
+  progress: RunProgress;
+  startedMs: number;
+  /** Asked for the greylisted addresses waiting; set once the run's verifier exists. */
+  retrying?: Verifier['retrying'];
 }
+
+const copyReasons = (reasons: ReasonCounts): ReasonCounts =>
+  Object.fromEntries(Object.entries(reasons).map(([result, codes]) => [result, { ...codes }]));
+
+/** The live counts as the record stores them (copies: the running ones keep changing). */
+const snapshot = (live: Running['live']): Partial<JobRecord> => ({
+  ...live,
+  counts: { ...live.counts },
+  reasons: copyReasons(live.reasons),
+});
 
 // How often a running job's counts are written to its record: the live view reads memory.
 const SAVE_EVERY_ROWS = 500;
@@ -70,7 +86,14 @@ export class JobRunner {
   /** The job as it stands, with the live counts of a running one. */
   view(job: JobRecord): JobRecord {
     const running = this.running.get(job.number);
-    return running ? { ...job, ...running.live, counts: { ...running.live.counts } } : job;
+    return running ? { ...job, ...snapshot(running.live) } : job;
+  }
+
+  /** Rate, time left and the greylisting wait of a running job; undefined for the others. */
+  progress(job: JobRecord): LiveProgress | undefined {
+    const running = this.running.get(job.number);
+    if (!running) return undefined;
+    return liveProgress(running.progress, job.total, this.clock().getTime() - running.startedMs, running.retrying?.());
   }
 
   async pause(job: JobRecord): Promise<JobRecord | undefined> {
@@ -137,10 +160,16 @@ export class JobRunner {
       owner: job.owner,
       controller: new AbortController(),
       finished: Promise.resolve(),
-      live: { completed: 0, counts: emptyCounts(), credits: 0 },
+      live: { completed: 0, counts: emptyCounts(), credits: 0, reasons: {} },
+      progress: { rowsRead: 0, rowsWritten: 0, decided: 0, rowsDecided: 0, inFlight: 0 },
+      startedMs: this.clock().getTime(),
     };
     this.running.set(job.number, running);
-    this.options.store.update(job.number, { state: 'running', startedAt: this.clock().toISOString(), ...running.live });
+    this.options.store.update(job.number, {
+      state: 'running',
+      startedAt: this.clock().toISOString(),
+      ...snapshot(running.live),
+    });
     running.finished = this.run(job, running)
       .catch((error: unknown) => this.options.onError?.(error, job))
       .finally(() => {
@@ -159,46 +188,49 @@ export class JobRunner {
   private async run(job: JobRecord, running: Running): Promise<void> {
     const { store } = this.options;
     const verifier = this.verifierFor(job);
+    running.retrying = verifier.retrying?.bind(verifier);
     const { live } = running;
     try {
       // Rows are written again from the first: a resumed run reuses its answers, not its rows.
       await store.clearRows(job.number);
-      const opened = await openInput(job.inputFile);
+      const opened = await openInput(job.inputFile, { column: job.column });
       const outcome = await runRows(opened.batches, {
         verifier,
         creditPrice: this.options.creditPrice,
         watchHealth: !this.options.verify.offline,
         signal: running.controller.signal,
+        onProgress: (p) => (running.progress = p),
         sink: {
           write: (row, result) => {
             store.putRow(job.number, row.index, { cells: row.cells, result });
             live.completed += 1;
             live.counts[result.result] += 1;
             if (!result.duplicate) live.credits += result.credits_charged;
-            if (live.completed % SAVE_EVERY_ROWS === 0) store.update(job.number, { ...live, counts: { ...live.counts } });
+            const codes = (live.reasons[result.result] ??= {});
+            codes[result.reason_code] = (codes[result.reason_code] ?? 0) + 1;
+            if (live.completed % SAVE_EVERY_ROWS === 0) store.update(job.number, snapshot(live));
           },
         },
       });
       // The record says done only once every row it counts can be read.
       await store.flush();
-      const counts = { ...live.counts };
+      const kept = snapshot(live);
       if (outcome.end === 'finished') {
-        const done = store.update(job.number, { ...live, counts, state: 'done', finishedAt: this.clock().toISOString() });
+        const done = store.update(job.number, { ...kept, state: 'done', finishedAt: this.clock().toISOString() });
         this.options.cache?.clearRun(runKeyOfJob(job.number));
         if (done) this.options.onEnded?.(done);
       } else if (outcome.end === 'port25_blocked') {
         const failed = store.update(job.number, {
-          ...live,
-          counts,
+          ...kept,
           state: 'failed',
           finishedAt: this.clock().toISOString(),
           error: 'no mail server could be reached on the SMTP port: outbound port 25 is probably blocked on the server',
         });
         if (failed) this.options.onEnded?.(failed);
       } else if (running.cause === 'pause') {
-        store.update(job.number, { ...live, counts, state: 'paused' });
+        store.update(job.number, { ...kept, state: 'paused' });
       } else if (running.cause === 'shutdown') {
-        store.update(job.number, { ...live, counts, state: 'pending' });
+        store.update(job.number, { ...kept, state: 'pending' });
       }
     } catch (error) {
       if (running.cause === 'delete') return;

@@ -32,12 +32,21 @@ export interface JobRecord {
   inputFile: string;
   /** The input's columns, for the CSV downloads. */
   header: string[];
+  /** The address column as the caller chose it (a header name or a 1-based number); found by name or content when absent. */
+  column?: string;
+  /**
+   * Rows per result and reason_code (`{unknown: {greylisted: 3}}`), counted as rows are stored;
+   * absent on jobs made before it was kept.
+   */
+  reasons?: ReasonCounts;
   webhookUrl?: string;
   createdAt: string;
   startedAt?: string;
   finishedAt?: string;
   error?: string;
 }
+
+export type ReasonCounts = Partial<Record<ResultCategory, Record<string, number>>>;
 
 export interface StoredRow {
   cells: string[];

@@ -10,7 +10,9 @@ import type { JobRunner } from '../jobs/job-runner.js';
 import type { JobStore } from '../jobs/job-store.js';
 import type { KeyRing } from './auth.js';
 import { handleError, sendError } from './errors.js';
+import { estimateRoutes } from './routes/estimate.js';
 import { jobRoutes } from './routes/jobs.js';
+import { pageRoutes } from './routes/page.js';
 import { resultsRoutes } from './routes/results.js';
 import { validateRoutes } from './routes/validate.js';
 import { validationJobRoutes } from './routes/validation-jobs.js';
@@ -33,6 +35,9 @@ export interface ServerDeps {
   /** For the one-address and bulk endpoints: one long-lived verifier, so requests share sessions and answers. */
   verifier: Verifier;
   dataDir: string;
+  /** For the estimate endpoint: the price of a credit and the syntax rule, as the jobs run them. */
+  creditPrice: number;
+  allowAddressLiterals: boolean;
   /** Signs the results links of seed 002. */
   secret: Buffer;
   rateLimitPerMinute: number;
@@ -134,6 +139,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   validateRoutes(app, deps);
   jobRoutes(app, deps);
   validationJobRoutes(app, deps);
+  estimateRoutes(app, deps);
   resultsRoutes(app, deps);
+  pageRoutes(app);
   return app;
 }

@@ -52,12 +52,22 @@ export async function saveUpload(
   return path;
 }
 
+/**
+ * An input error in the API's words: the message names the stored file, which the caller knows
+ * as their upload, and the CLI's --column, which the API calls the `column` field.
+ */
+export function apiWords(message: string, storedFile: string, name = 'the list'): string {
+  return message.replaceAll(storedFile, name).replace(/--column/g, 'the column field');
+}
+
 export interface JobRequest {
   owner: string;
   type: JobType;
   label: string;
   source: JobSource;
   inputFile: string;
+  /** The address column (a header name or a 1-based number); found by name or content when absent. */
+  column?: string;
   webhookUrl?: string;
 }
 
@@ -66,14 +76,13 @@ export async function admitJob(jobs: JobStore, request: JobRequest): Promise<Job
   let total = 0;
   let header: string[];
   try {
-    const opened = await openInput(request.inputFile);
+    const opened = await openInput(request.inputFile, { column: request.column });
     header = opened.shape.header;
     for await (const batch of opened.batches) total += batch.length;
   } catch (error) {
     await rm(request.inputFile, { force: true });
     if (error instanceof InputError) {
-      // The message names the stored file; the caller knows it as their upload.
-      throw new ApiError(400, error.message.replace(request.inputFile, 'the list'));
+      throw new ApiError(400, apiWords(error.message, request.inputFile));
     }
     throw error;
   }

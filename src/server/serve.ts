@@ -127,6 +127,8 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     runner,
     verifier,
     dataDir: options.dataDir,
+    creditPrice: options.creditPrice,
+    allowAddressLiterals: options.verify.allowAddressLiterals,
     secret,
     rateLimitPerMinute: options.rateLimitPerMinute,
     maxUploadBytes: options.maxUploadBytes,

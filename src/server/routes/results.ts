@@ -10,6 +10,7 @@ import { resultColumnNames } from '../../io/write.js';
 import { ApiError } from '../errors.js';
 import type { ServerDeps } from '../app.js';
 import { ownJob } from './jobs.js';
+import type { JobRecord } from '../../jobs/job-store.js';
 import { percentageOf, stageOf } from '../shapes.js';
 
 function signature(secret: Buffer, number: number, bucket: OutputBucket): string {
@@ -18,6 +19,13 @@ function signature(secret: Buffer, number: number, bucket: OutputBucket): string
 
 function baseUrlOf(request: FastifyRequest): string {
   return `${request.protocol}://${request.host}`;
+}
+
+/** The signed link to one of a finished job's split CSVs ('' until it is done), as the CLI writes them. */
+export function resultLink(deps: ServerDeps, request: FastifyRequest, job: JobRecord, bucket: OutputBucket): string {
+  return job.state === 'done'
+    ? `${baseUrlOf(request)}/v1/results/${job.number}/${bucket}.csv?sig=${signature(deps.secret, job.number, bucket)}`
+    : '';
 }
 
 export function resultsRoutes(app: FastifyInstance, deps: ServerDeps): void {
@@ -38,10 +46,7 @@ export function resultsRoutes(app: FastifyInstance, deps: ServerDeps): void {
       const id = request.body.job_id;
       if (id === undefined || id === '') throw new ApiError(400, 'job_id is required: the id the job was created with');
       const job = ownJob(deps, request, String(id));
-      const link = (bucket: OutputBucket): string =>
-        job.state === 'done'
-          ? `${baseUrlOf(request)}/v1/results/${job.number}/${bucket}.csv?sig=${signature(deps.secret, job.number, bucket)}`
-          : '';
+      const link = (bucket: OutputBucket): string => resultLink(deps, request, job, bucket);
       return {
         status: job.state === 'failed' ? 'failed' : 'success',
         percentage: percentageOf(job),

@@ -9,18 +9,26 @@ import type { ServerDeps } from '../app.js';
 import { admitJob, saveUpload, writeAddressList } from '../job-intake.js';
 import { ownJob } from './jobs.js';
 import { CAMPAIGNKIT_COLUMNS, campaignKitJob, campaignKitResult, campaignKitRow, CLASSIFIER } from '../shapes.js';
-import type { JobSource } from '../../jobs/job-store.js';
+import type { JobRecord, JobSource } from '../../jobs/job-store.js';
+import { OUTPUT_BUCKETS } from '../../core/types.js';
+import { resultLink } from './results.js';
 
 const PAGE = 1000;
 const SOURCES = new Set(['file', 'input', 'excel']);
 const FILTERS = new Set(['valid', 'risky', 'invalid', 'unknown']);
 
-interface Form {
+export interface Form {
   label: string;
   source?: string;
   input?: string;
+  /** Ours: the address column, a header name or a 1-based number (the CLI's --column). */
+  column?: string;
   file?: string;
+  /** The upload's own name, to speak of it as the caller knows it. */
+  fileName?: string;
 }
+
+const FORM_FIELDS = new Set(['label', 'source', 'input', 'column']);
 
 /** Splits seed 004's `input`: comma-, semicolon- or newline-separated addresses. */
 export function addressesOfInput(input: string): string[] {
@@ -31,7 +39,7 @@ export function addressesOfInput(input: string): string[] {
 }
 
 /** Reads the form's fields and streams its file to disk; a form that cannot be parsed is the client's error. */
-async function readForm(request: FastifyRequest, form: Form, deps: ServerDeps): Promise<void> {
+export async function readForm(request: FastifyRequest, form: Form, deps: ServerDeps): Promise<void> {
   try {
     for await (const part of request.parts()) {
       if (part.type === 'file') {
@@ -40,8 +48,9 @@ async function readForm(request: FastifyRequest, form: Form, deps: ServerDeps): 
           continue;
         }
         form.file = await saveUpload(deps.dataDir, part.file, part.filename, deps.maxUploadBytes);
-      } else if (part.fieldname === 'label' || part.fieldname === 'source' || part.fieldname === 'input') {
-        form[part.fieldname] = String(part.value);
+        form.fileName = part.filename || undefined;
+      } else if (FORM_FIELDS.has(part.fieldname)) {
+        form[part.fieldname as 'label' | 'source' | 'input' | 'column'] = String(part.value);
       }
     }
   } catch (error) {
@@ -50,6 +59,55 @@ async function readForm(request: FastifyRequest, form: Form, deps: ServerDeps): 
     // busboy's own words: "Multipart: Boundary not found", "Unexpected end of form".
     throw new ApiError(400, `Malformed multipart/form-data (${(error as Error).message}): send label, source and file or input`);
   }
+}
+
+const orNull = (n: number | undefined, digits: number): number | null => (n === undefined ? null : Number(n.toFixed(digits)));
+
+/**
+ * Seed 004's job object and ours beside it: the live progress of a running job (rows decided in
+ * any order, rate, time left, the greylisting wait), rows per result and reason_code, and the
+ * signed links to the four split CSVs once it is done, as the CLI writes them.
+ */
+function jobView(deps: ServerDeps, request: FastifyRequest, job: JobRecord): Record<string, unknown> {
+  const live = deps.runner.progress(job);
+  return {
+    ...campaignKitJob(job),
+    column: job.column ?? null,
+    // What a pay-per-valid service would have charged (valid personal addresses, each once).
+    creditsCharged: job.credits,
+    creditPrice: deps.creditPrice,
+    progress: live
+      ? {
+          decided: live.decided,
+          total: live.total ?? null,
+          rate: orNull(live.rate, 1),
+          etaSeconds: orNull(live.etaSeconds, 0),
+          greylisted: live.greylisted,
+          nextRetryInSeconds: orNull(live.nextRetryInSeconds, 0),
+          waiting: live.waiting,
+        }
+      : null,
+    reasons: job.reasons ?? null,
+    files:
+      job.state === 'done'
+        ? Object.fromEntries(OUTPUT_BUCKETS.map((bucket) => [bucket, resultLink(deps, request, job, bucket)]))
+        : null,
+  };
+}
+
+/** A form over the limits, in words; any other error as it is. */
+export function formError(error: unknown, deps: ServerDeps): unknown {
+  const code = (error as { code?: string }).code;
+  if (code === 'FST_REQ_FILE_TOO_LARGE') {
+    return new ApiError(
+      413,
+      `The file is larger than ${deps.maxUploadBytes} bytes: split it, or start the server with a larger --max-upload`,
+    );
+  }
+  if (code === 'FST_FILES_LIMIT' || code === 'FST_PARTS_LIMIT' || code === 'FST_FIELDS_LIMIT') {
+    return new ApiError(413, 'Too many parts in the form: send label, source, and one file or input');
+  }
+  return error;
 }
 
 export function validationJobRoutes(app: FastifyInstance, deps: ServerDeps): void {
@@ -61,6 +119,8 @@ export function validationJobRoutes(app: FastifyInstance, deps: ServerDeps): voi
       schema: {
         summary:
           'Create a validation job from a file (CSV, TSV, TXT, XLSX) or a list of addresses (seed 004); multipart/form-data',
+        description:
+          'Fields: label, source (file, input or excel), file or input; ours: column, the address column of the file (a header name or a number from 1; found by name or content when absent).',
         tags: ['validation jobs'],
         consumes: ['multipart/form-data'],
       },
@@ -91,22 +151,13 @@ export function validationJobRoutes(app: FastifyInstance, deps: ServerDeps): voi
           label: form.label.slice(0, 200),
           source: source as JobSource,
           inputFile,
+          ...(source !== 'input' && form.column?.trim() ? { column: form.column.trim() } : {}),
         });
         deps.runner.submitted();
         return await reply.code(201).send({ id: job.number });
       } catch (error) {
         if (form.file !== undefined) await rm(form.file, { force: true });
-        const code = (error as { code?: string }).code;
-        if (code === 'FST_REQ_FILE_TOO_LARGE') {
-          throw new ApiError(
-            413,
-            `The file is larger than ${deps.maxUploadBytes} bytes: split it, or start the server with a larger --max-upload`,
-          );
-        }
-        if (code === 'FST_FILES_LIMIT' || code === 'FST_PARTS_LIMIT' || code === 'FST_FIELDS_LIMIT') {
-          throw new ApiError(413, 'Too many parts in the form: send label, source, and one file or input');
-        }
-        throw error;
+        throw formError(error, deps);
       }
     },
   );
@@ -119,8 +170,15 @@ export function validationJobRoutes(app: FastifyInstance, deps: ServerDeps): voi
 
   app.get<{ Params: { id: string } }>(
     `${base}/:id`,
-    { schema: { summary: 'One validation job (seed 004)', tags: ['validation jobs'] } },
-    async (request) => campaignKitJob(ownJob(deps, request, request.params.id)),
+    {
+      schema: {
+        summary: 'One validation job (seed 004)',
+        description:
+          "Seed 004's fields, and ours: column; creditsCharged and creditPrice (what a pay-per-valid service would charge); progress {decided, total, rate (rows/s), etaSeconds, greylisted, nextRetryInSeconds, waiting} while running, else null; reasons {result: {reason_code: rows}}; files {valid, risky, invalid, unknown}: signed links to the split CSVs once done, else null.",
+        tags: ['validation jobs'],
+      },
+    },
+    async (request) => jobView(deps, request, ownJob(deps, request, request.params.id)),
   );
 
   app.get<{ Params: { id: string }; Querystring: { pos?: string } }>(
@@ -196,7 +254,7 @@ export function validationJobRoutes(app: FastifyInstance, deps: ServerDeps): voi
       if (job.state === 'done' || job.state === 'failed')
         throw new ApiError(400, `Job is ${job.state}: only a pending or running job can be paused`);
       const paused = await deps.runner.pause(job);
-      return campaignKitJob(deps.runner.view(paused ?? job));
+      return jobView(deps, request, deps.runner.view(paused ?? job));
     },
   );
 
@@ -206,7 +264,7 @@ export function validationJobRoutes(app: FastifyInstance, deps: ServerDeps): voi
     async (request) => {
       const job = ownJob(deps, request, request.params.id);
       if (job.state !== 'paused') throw new ApiError(400, `Job is ${job.state}: only a paused job can be resumed`);
-      return campaignKitJob(deps.runner.view(deps.runner.resume(job) ?? job));
+      return jobView(deps, request, deps.runner.view(deps.runner.resume(job) ?? job));
     },
   );
 
