@@ -7,7 +7,7 @@ import type { CacheStore } from '../cache/store.js';
 import { createCachedVerifier, createDefaultVerifier, openCacheStore, type NetworkHooks } from '../index.js';
 import type { Verifier } from '../core/engine.js';
 import { DEFAULT_MAX_CANDIDATES, createFinder, type FindResult, type FindStatus } from '../finder/finder.js';
-import type { KnownAddresses, PatternFacts } from '../finder/domain-patterns.js';
+import { patternFactsIn } from '../finder/domain-patterns.js';
 import { foundRecordWriter, openFoundFile, VERIFY_FIELDS, FIND_FIELDS } from '../finder/found-write.js';
 import { peopleColumnsOf, peopleShapeOf, personOf } from '../finder/people-table.js';
 import { openInput } from '../io/read.js';
@@ -33,9 +33,6 @@ export interface FindOptions {
   learn: boolean;
 }
 
-// What was found at a domain is worth keeping for months: conventions rarely change.
-const PATTERN_FACTS_TTL_MS = 180 * 24 * 60 * 60_000;
-
 export function findOptionsFrom(flags: FindFlags, env: NodeJS.ProcessEnv): FindOptions {
   const run = runOptionsFrom(flags, env);
   const max = flags.maxCandidates === undefined ? DEFAULT_MAX_CANDIDATES : Number(flags.maxCandidates);
@@ -43,16 +40,6 @@ export function findOptionsFrom(flags: FindFlags, env: NodeJS.ProcessEnv): FindO
     throw new UsageError(`--max-candidates ${flags.maxCandidates}: expected a whole number from 1 to 30`);
   }
   return { run, maxCandidates: max, learn: flags.learn ?? true };
-}
-
-/** Found addresses per domain, kept in the store so a later run starts with the domain's pattern. */
-function patternFactsOf(store: CacheStore | undefined): PatternFacts | undefined {
-  return (
-    store && {
-      get: (domain) => store.getDomainFact<KnownAddresses>(domain, 'patterns'),
-      put: (domain, known) => store.putDomainFact(domain, 'patterns', known, PATTERN_FACTS_TTL_MS),
-    }
-  );
 }
 
 /** The verifier with a count of the RCPTs it sends, with the store unless --no-cache. */
@@ -79,7 +66,7 @@ export async function findOne(flags: FindFlags, streams: Streams, env: NodeJS.Pr
   const store = options.run.cacheDir === undefined ? undefined : openCacheStore({ dir: options.run.cacheDir });
   const { verifier, rcpts } = countingVerifier(options.run, store);
   try {
-    const finder = createFinder(verifier, options, { facts: patternFactsOf(store) });
+    const finder = createFinder(verifier, options, { facts: store && patternFactsIn(store) });
     const result = await finder.find({ first: flags.first, last: flags.last, full: flags.name, domain: flags.domain });
     streams.stdout.write(`${JSON.stringify(oneRecord(result, rcpts()), null, 2)}\n`);
     return FIND_EXIT[result.find_status];
@@ -160,7 +147,7 @@ export async function findList(
       personOf: (row) => personOf(row.cells, columns),
       sink: { write: (row, result) => sink.write(row.cells, result) },
       rcpts,
-      facts: patternFactsOf(store),
+      facts: store && patternFactsIn(store),
       watchHealth: !run.verify.offline,
       signal: controller.signal,
       onProgress: (p) => (decided = p.rowsWritten),

@@ -12,6 +12,20 @@ export interface PatternFacts {
   put(domain: string, known: KnownAddresses): void;
 }
 
+// What was found at a domain is worth keeping for months: conventions rarely change.
+const PATTERN_FACTS_TTL_MS = 180 * 24 * 60 * 60_000;
+
+/** Found addresses per domain kept as domain facts of the on-disk store (src/cache/store.ts). */
+export function patternFactsIn(store: {
+  getDomainFact<T>(domain: string, kind: string): T | undefined;
+  putDomainFact<T>(domain: string, kind: string, value: T, ttlMs: number): void;
+}): PatternFacts {
+  return {
+    get: (domain) => store.getDomainFact<KnownAddresses>(domain, 'patterns'),
+    put: (domain, known) => store.putDomainFact(domain, 'patterns', known, PATTERN_FACTS_TTL_MS),
+  };
+}
+
 /** People found with the same pattern before it is tried first for the others. */
 export const AGREEING_PEOPLE = 2;
 /** People of one domain asked at once while its pattern is not yet learned. */

@@ -145,6 +145,17 @@ describe('email-verify find <list>', () => {
     expect(summary.candidates_tried).toBe(plain.candidates_tried - summary.rcpts_saved_by_learning);
   });
 
+  it('remembers the addresses it found in the store, so a later run starts with the domain’s pattern', async () => {
+    const cacheDir = join(work, 'learn-cache');
+    const first = await findCsv('store-1', 'first_name,last_name,domain\nAdam,Smith,flast.example\nBob,Jones,flast.example\n', [
+      '--cache-dir',
+      cacheDir,
+    ]);
+    expect(first.rows.map((r) => r.candidates_tried)).toEqual(['3', '3']);
+    const later = await findCsv('store-2', 'first_name,last_name,domain\nCarl,Brown,flast.example\n', ['--cache-dir', cacheDir]);
+    expect(later.rows[0]).toMatchObject({ email: 'cbrown@flast.example', candidates_tried: '1' });
+  });
+
   it('takes a full_name column and standard input, and writes records to stdout', async () => {
     const run = await runCli(['find', '-', '--format', 'ndjson', ...flags], {
       input: 'full_name,website\n"Dr. Jane Doe, PhD",http://www.first.example\n',
