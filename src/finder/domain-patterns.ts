@@ -29,9 +29,14 @@ export function patternFactsIn(store: {
 /** People found with the same pattern before it is tried first for the others. */
 export const AGREEING_PEOPLE = 2;
 /** People of one domain asked at once while its pattern is not yet learned. */
-const PEOPLE_WHILE_LEARNING = 3;
+const PEOPLE_WHILE_LEARNING = 4;
 /** People of a domain decided without two agreeing: stop pacing, its convention is mixed. */
-const GIVE_UP_AFTER = 10;
+const GIVE_UP_AFTER = 6;
+/**
+ * People of a domain not found: stop pacing, the domain's convention is beyond the candidates
+ * (or its people have left); pacing would only queue them behind long fruitless searches.
+ */
+const GIVE_UP_AFTER_MISSES = 2;
 /** Addresses kept per domain in the store: enough to learn from, small enough to rewrite. */
 const KEPT_PER_DOMAIN = 20;
 
@@ -40,6 +45,7 @@ interface DomainState {
   learned: PatternName | undefined;
   inFlight: number;
   decided: number;
+  missed: number;
   waiting: (() => void)[];
 }
 
@@ -57,7 +63,7 @@ export class DomainPatterns {
       const known = new Map<string, PatternName>();
       for (const [local, pattern] of Object.entries(this.facts?.get(domain) ?? {}))
         if (isPatternName(pattern)) known.set(local, pattern);
-      state = { known, learned: undefined, inFlight: 0, decided: 0, waiting: [] };
+      state = { known, learned: undefined, inFlight: 0, decided: 0, missed: 0, waiting: [] };
       state.learned = learnedFrom(known);
       this.domains.set(domain, state);
     }
@@ -72,12 +78,9 @@ export class DomainPatterns {
   /** Waits for the domain's turn: a few people at a time until its pattern is known. */
   async enter(domain: string): Promise<void> {
     const state = this.stateOf(domain);
-    while (
-      this.learn &&
-      state.learned === undefined &&
-      state.decided < GIVE_UP_AFTER &&
-      state.inFlight >= PEOPLE_WHILE_LEARNING
-    ) {
+    const pacing = () =>
+      this.learn && state.learned === undefined && state.decided < GIVE_UP_AFTER && state.missed < GIVE_UP_AFTER_MISSES;
+    while (pacing() && state.inFlight >= PEOPLE_WHILE_LEARNING) {
       await new Promise<void>((resolve) => state.waiting.push(resolve));
     }
     state.inFlight += 1;
@@ -88,6 +91,7 @@ export class DomainPatterns {
     const state = this.stateOf(domain);
     state.inFlight -= 1;
     state.decided += 1;
+    if (!found) state.missed += 1;
     if (found && !state.known.has(found.local)) {
       state.known.set(found.local, found.pattern);
       state.learned = learnedFrom(state.known);
