@@ -62,10 +62,12 @@ describe('email-verify find <list>', () => {
       '13,伟,张,dotted.example',
       '14,Дмитрий,Иванов,dotted.example',
       '15,Tim,Cook,not a domain',
+      '16,Jane,Doe,mixed.example',
+      '17,Anna,Berg,mixed.example',
     ].join('\n');
     const { rows, code, stdout } = await findCsv('people', csv);
     expect(code).toBe(0);
-    expect(rows.map((r) => r.id)).toEqual(['1', '2', '3', '4', '5', '6', '7', '8', '9', '10', '11', '12', '13', '14', '15']);
+    expect(rows.map((r) => r.id)).toEqual(Array.from({ length: 17 }, (_, i) => String(i + 1)));
     expect(Object.keys(rows[0]!).slice(0, 10)).toEqual([
       'id', 'First Name', 'Surname', 'Company Website', 'email', 'find_status', 'confidence', 'pattern', 'candidates_tried', 'find_reason',
     ]); // prettier-ignore
@@ -98,6 +100,9 @@ describe('email-verify find <list>', () => {
     expect(brief('13')).toEqual(['wei.zhang@dotted.example', 'found', 'first.last', '1']);
     expect(brief('14')).toEqual(['dmitriy.ivanov@dotted.example', 'found', 'first.last', '1']);
     expect(at('15')).toMatchObject({ find_status: 'invalid_domain', candidates_tried: '0' });
+    // A company without one convention: each person at their own.
+    expect(brief('16')).toEqual(['jdoe@mixed.example', 'found', 'flast', '3']);
+    expect(brief('17')).toEqual(['anna@mixed.example', 'found', 'first', '2']);
     expect(Number(at('1').confidence)).toBeGreaterThanOrEqual(90);
 
     // What the hosts saw: one RCPT per candidate tried, never beyond the first accepted one,
@@ -113,8 +118,8 @@ describe('email-verify find <list>', () => {
     expect(net.counters('mx.dotted.example').data).toBe(0);
 
     // The summary counts people per status and the RCPTs they cost.
-    expect(stdout).toMatch(/15 people/);
-    expect(stdout).toMatch(/found\s+9\s/);
+    expect(stdout).toMatch(/17 people/);
+    expect(stdout).toMatch(/found\s+11\s/);
     expect(stdout).toMatch(/RCPTs sent: \d+ \([\d.]+ per person\)/);
   });
 
