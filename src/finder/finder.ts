@@ -4,7 +4,8 @@
 // the engine's shared sessions, under its per-host caps and back-off.
 import type { Verifier } from '../core/engine.js';
 import { companyDomain } from '../core/company-domain.js';
-import { nameSpellings } from '../core/names.js';
+import QuickLRU from 'quick-lru';
+import { nameSpellings, type NameSpellings } from '../core/names.js';
 import { candidatesOf, type Candidate, type PatternName } from '../core/patterns.js';
 import type { VerificationResult } from '../core/types.js';
 import { DomainPatterns, type PatternFacts } from './domain-patterns.js';
@@ -49,6 +50,8 @@ export interface FinderOptions {
 }
 
 export const DEFAULT_MAX_CANDIDATES = 8;
+/** Searches kept for repeats of a person (two generations of this many, as QuickLRU keeps them). */
+const RECENT_PEOPLE = 25_000;
 
 export interface Finder {
   find(person: Person): Promise<FindResult>;
@@ -75,6 +78,8 @@ function stepOf(r: VerificationResult): Step {
 
 export function createFinder(verifier: Verifier, options: FinderOptions, deps: { facts?: PatternFacts } = {}): Finder {
   const patterns = new DomainPatterns(options.learn, deps.facts);
+  // People searched lately, by domain and name: a list's repeats share one search.
+  const searched = new QuickLRU<string, Promise<FindResult>>({ maxSize: RECENT_PEOPLE });
 
   async function search(
     domain: string,
@@ -147,22 +152,32 @@ export function createFinder(verifier: Verifier, options: FinderOptions, deps: {
       const domain = where.domain;
       const name = nameSpellings(person);
       if (!name.ok) return { domain, saved: 0, ...nothing('unknown', 0, name.reason) };
-      await patterns.enter(domain);
-      let found: { local: string; pattern: PatternName } | undefined;
-      try {
-        const learned = patterns.learned(domain);
-        const all = candidatesOf(name.name, { max: options.maxCandidates });
-        const candidates =
-          learned === undefined ? all : candidatesOf(name.name, { max: options.maxCandidates, preferred: learned });
-        const result = await search(domain, candidates, learned, all);
-        if (result.find_status === 'found')
-          found = { local: result.email.slice(0, result.email.lastIndexOf('@')), pattern: result.pattern as PatternName };
-        return result;
-      } finally {
-        patterns.leave(domain, found);
-      }
+      // The same person listed twice (any spelling of the same name) is searched once; the
+      // repeat costs no RCPT and says so (candidates_tried 0).
+      const key = `${domain} ${name.name.first[0]} ${name.name.last[0]} ${name.name.middleInitials.join('')}`;
+      const earlier = searched.get(key);
+      if (earlier) return { ...(await earlier), candidates_tried: 0, saved: 0 };
+      const pending = searchPerson(domain, name.name);
+      searched.set(key, pending);
+      return pending;
     },
   };
+
+  async function searchPerson(domain: string, name: NameSpellings): Promise<FindResult> {
+    await patterns.enter(domain);
+    let found: { local: string; pattern: PatternName } | undefined;
+    try {
+      const learned = patterns.learned(domain);
+      const all = candidatesOf(name, { max: options.maxCandidates });
+      const candidates = learned === undefined ? all : candidatesOf(name, { max: options.maxCandidates, preferred: learned });
+      const result = await search(domain, candidates, learned, all);
+      if (result.find_status === 'found')
+        found = { local: result.email.slice(0, result.email.lastIndexOf('@')), pattern: result.pattern as PatternName };
+      return result;
+    } finally {
+      patterns.leave(domain, found);
+    }
+  }
 }
 
 function nothing(status: FindStatus, tried: number, reason: string) {

@@ -161,6 +161,21 @@ describe('email-verify find <list>', () => {
     expect(later.rows[0]).toMatchObject({ email: 'cbrown@flast.example', candidates_tried: '1' });
   });
 
+  it('keeps to a strict host’s limits (452 after two RCPTs, one session at a time) and still finds everyone; a repeat costs nothing', async () => {
+    const people = ['Adam Smith', 'Bob Jones', 'Carl Brown', 'Dan Lee', 'Tim Cook', 'Jane Doe', 'Jane  DOE'];
+    const csv = ['first_name,last_name,domain', ...people.map((n) => `${n.replace(' ', ',')},strict.example`)].join('\n');
+    const { rows } = await findCsv('strict', csv, ['--per-host', '1', '--no-learn']);
+    const expected = ['asmith', 'bjones', 'cbrown', 'dlee', 'tcook', 'jdoe', 'jdoe'].map((l) => `${l}@strict.example`);
+    expect(rows.map((r) => r.email)).toEqual(expected);
+    expect(rows.map((r) => r.find_status)).toEqual(Array(7).fill('found'));
+    expect(rows.map((r) => r.candidates_tried)).toEqual(['3', '3', '3', '3', '3', '3', '0']);
+    const counters = net.counters('mx.strict.example');
+    expect(counters.turnedAway).toBe(0);
+    // Every RCPT past the second of a session was refused with 452 and asked again in another.
+    const asked = counters.rcpts.filter((r) => !r.startsWith('ev-'));
+    expect(new Set(asked).size).toBe(18);
+  });
+
   it('takes a full_name column and standard input, and writes records to stdout', async () => {
     const run = await runCli(['find', '-', '--format', 'ndjson', ...flags], {
       input: 'full_name,website\n"Dr. Jane Doe, PhD",http://www.first.example\n',

@@ -26,6 +26,12 @@ export const FINDER_NETWORK: SimNetSpec = {
     'mx.catchall.example': { behaviour: { kind: 'catch_all' } },
     'mx.grey.example': { behaviour: { kind: 'greylist', delayMs: 300, inner: { kind: 'mailboxes', mailboxes: ['tim.cook'] } } },
     'mx.busy.example': { behaviour: { kind: 'busy' } },
+    // Strict: 452 after two RCPTs in a session, and 421 past one open session.
+    'mx.strict.example': {
+      behaviour: { kind: 'mailboxes', mailboxes: ['asmith', 'bjones', 'cbrown', 'dlee', 'tcook', 'jdoe'] },
+      maxRecipients: 2,
+      maxConnections: 1,
+    },
   },
   domains: {
     'dotted.example': { mx: [{ host: 'mx.dotted.example', priority: 10 }] },
@@ -35,6 +41,7 @@ export const FINDER_NETWORK: SimNetSpec = {
     'catchall.example': { mx: [{ host: 'mx.catchall.example', priority: 10 }] },
     'grey.example': { mx: [{ host: 'mx.grey.example', priority: 10 }] },
     'busy.example': { mx: [{ host: 'mx.busy.example', priority: 10 }] },
+    'strict.example': { mx: [{ host: 'mx.strict.example', priority: 10 }] },
     // Registered, but nothing to deliver to: MX names a host with no address.
     'nomail.example': { mx: [{ host: 'mx.nowhere.example', priority: 10 }] },
   },
