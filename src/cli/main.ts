@@ -65,7 +65,7 @@ function addVerifyFlags(command: Command): Command {
     .option('--concurrency <n>', 'DNS lookups and SMTP sessions at once (default 20)')
     .option('--per-domain <n>', 'SMTP sessions at once per domain (default 2)')
     .option('--per-host <n>', 'SMTP sessions at once per mail host, over all its domains (default 5)')
-    .option('--timeout <duration>', 'timeout for each network step: 30s, 500ms, 2m (default 30s)')
+    .option('--timeout <duration>', 'timeout for each network step: 30s, 500ms, 2m; a bare number is seconds (default 30s)')
     .option('--greylist-delay <duration>', 'ask greylisted addresses again after this long (default 5m)')
     .option('--greylist-budget <duration>', 'keep retrying for at most this long; 0 = do not wait (default 15m)')
     .option('--helo <name>', 'the name given in EHLO (default: the host name if fully qualified, else an address literal)')
@@ -90,7 +90,7 @@ export async function main(argv: string[], streams: Streams, env: NodeJS.Process
     .argument('[input]', 'CSV, TSV, TXT or XLSX file; "-" or a pipe for standard input')
     .option('-o, --out-dir <dir>', 'where the split CSVs go (default: beside the input)')
     .option('--stdout', 'write records to standard output instead of files')
-    .addOption(new Option('--format <format>', 'record format on standard output').choices(['ndjson', 'csv']))
+    .addOption(new Option('--format <format>', 'record format on standard output (default ndjson)').choices(['ndjson', 'csv']))
     .option('--only <results>', 'with records on standard output: only these results, e.g. valid,risky')
     .option('--column <name|n>', 'the column holding the addresses (header name or number from 1)')
     .option('--sheet <name|n>', 'XLSX: the sheet to read (default: the first)')
@@ -109,11 +109,12 @@ export async function main(argv: string[], streams: Streams, env: NodeJS.Process
     .option('--restart', 'discard the checkpoint of an interrupted run of this list and start over')
     .version(version, '-V, --version')
     .addHelpText('after', EXAMPLES)
-    .showHelpAfterError('(run email-verify --help for usage)')
     .exitOverride()
     .configureOutput({
       writeOut: (s) => streams.stdout.write(s),
       writeErr: (s) => streams.stderr.write(s),
+      // One line, like every other error: "email-verify: unknown option '--x' (email-verify --help)".
+      outputError: (s, write) => write(`email-verify: ${s.trim().replace(/^error: /, '')} (email-verify --help)\n`),
     });
   addVerifyFlags(program);
 

@@ -55,6 +55,8 @@ export interface RunOptions {
   outDir?: string;
   stdout: boolean;
   format: RecordFormat;
+  /** --format was given (not the default): worth a note when records do not go to stdout. */
+  formatGiven: boolean;
   only?: Set<ResultCategory>;
   column?: string;
   sheet?: string;
@@ -167,6 +169,7 @@ export function runOptionsFrom(flags: RawFlags, env: NodeJS.ProcessEnv): RunOpti
     outDir: flags.outDir,
     stdout: flags.stdout ?? false,
     format,
+    formatGiven: flags.format !== undefined,
     only,
     column: flags.column,
     sheet: flags.sheet,

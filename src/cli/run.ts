@@ -1,6 +1,6 @@
 // Runs one list: input -> engine -> split CSVs or stdout records -> summary.
-import { createReadStream } from 'node:fs';
-import { stat, writeFile } from 'node:fs/promises';
+import { access, stat, writeFile } from 'node:fs/promises';
+import { constants as fsConstants, createReadStream } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import ora, { type Ora } from 'ora';
 import { checkSyntax, duplicateKey } from '../core/syntax.js';
@@ -14,7 +14,7 @@ import { openInput, type DataRow } from '../io/read.js';
 import { openSplitWriter, outputBaseName, recordWriter } from '../io/write.js';
 import { renderCredits, renderSummary } from '../report/render.js';
 import { estimateCredits, type Summary } from '../report/summary.js';
-import { EXIT_INTERRUPTED, InterruptedError, RunError } from '../errors.js';
+import { EXIT_INTERRUPTED, InterruptedError, RunError, UsageError } from '../errors.js';
 import { inShard, type Shard } from '../io/shard.js';
 import { newJobId, sendWebhook, webhookPayload, type JobInfo } from '../report/webhook.js';
 import type { RunOptions } from './options.js';
@@ -152,10 +152,33 @@ async function runEstimate(batches: AsyncIterable<DataRow[]>, options: RunOption
   const credits = estimateCredits(total, seen.size, chargeable, options.creditPrice);
   const out = streams.stdout;
   out.write(`${total} rows, ${wellFormed} unique well-formed addresses; at most ${chargeable} chargeable.\n`);
-  out.write(`${renderCredits(credits, { color: options.color && out.isTTY === true })}\n`);
+  // --quiet: the one line, which is the answer; the table is for a person reading it.
+  if (!options.quiet) out.write(`${renderCredits(credits, { color: options.color && out.isTTY === true })}\n`);
   if (options.summaryJson) {
     await writeSummaryJson(options.summaryJson, { estimate: true, total, unique: seen.size, well_formed: wellFormed, credits });
   }
+}
+
+/** Fails before any work, not after a whole run, when a file cannot be written where asked. */
+async function checkWritable(path: string, flag: string): Promise<void> {
+  const folder = dirname(resolve(path));
+  try {
+    await access(folder, fsConstants.W_OK);
+  } catch (error) {
+    const why = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : 'cannot be written';
+    throw new UsageError(`${flag} ${path}: the folder ${folder} ${why}; create it or choose another path`);
+  }
+}
+
+/** Flags that do nothing in this mode: said on stderr, so a pipeline's author is not misled. */
+function warnIdleFlags(inputPath: string, options: RunOptions, streams: Streams): void {
+  const toStdout = options.stdout || (inputPath === '-' && options.outDir === undefined);
+  const idle: string[] = [];
+  if (!toStdout && options.only) idle.push('--only applies to records on standard output (--stdout)');
+  if (!toStdout && options.formatGiven) idle.push('--format applies to records on standard output (--stdout)');
+  if (options.stdout && options.outDir !== undefined) idle.push('--out-dir is not used with --stdout');
+  if (options.sheet !== undefined && !/\.xlsx$/i.test(inputPath)) idle.push('--sheet applies to XLSX workbooks only');
+  for (const line of idle) streams.stderr.write(`email-verify: note: ${line}\n`);
 }
 
 async function writeSummaryJson(path: string, content: unknown): Promise<void> {
@@ -230,20 +253,30 @@ function onInterrupt(stop: () => void): () => void {
   };
 }
 
-/** Where the rows go: the four split CSVs, or records on standard output. */
+/** Where the rows go: the four split CSVs, or records on standard output (`written` counts them). */
 async function openSink(inputPath: string, options: RunOptions, streams: Streams, header: string[]) {
   const toStdout = options.stdout || (inputPath === '-' && options.outDir === undefined);
+  let written = 0;
   if (toStdout) {
     const records = recordWriter(streams.stdout, options.format, header);
     const sink: RowSink = {
-      write: (row, result) => (!options.only || options.only.has(result.result) ? records.write(row.cells, result) : undefined),
+      write: async (row, result) => {
+        if (options.only && !options.only.has(result.result)) return;
+        written += 1;
+        await records.write(row.cells, result);
+      },
     };
-    return { toStdout, sink, split: undefined };
+    return { toStdout, sink, split: undefined, written: () => written };
   }
   const outDir = options.outDir ?? (inputPath === '-' ? process.cwd() : dirname(resolve(inputPath)));
   const split = await openSplitWriter(outDir, outputBaseName(inputPath), header);
-  const sink: RowSink = { write: (row, result) => split.write(bucketOf(result.result), row.cells, result) };
-  return { toStdout, sink, split };
+  const sink: RowSink = {
+    write: (row, result) => {
+      written += 1;
+      return split.write(bucketOf(result.result), row.cells, result);
+    },
+  };
+  return { toStdout, sink, split, written: () => written };
 }
 
 /** The verifier of this run: with the store (and this run's checkpoint) unless --no-cache. */
@@ -258,13 +291,56 @@ async function verifierFor(
   return { verifier: createCachedVerifier(options.verify, { store, maxAgeMs: options.maxAgeMs, runKey }), runKey };
 }
 
+const STDIN_QUIET_MS = 1000;
+
+/** Resolves as `work` does, or throws InterruptedError as soon as the signal aborts. */
+async function unlessInterrupted<T>(work: Promise<T>, signal: AbortSignal, what: string): Promise<T> {
+  work.catch(() => undefined); // abandoned on a signal: its failure is nobody's concern then
+  const interrupted = new Promise<never>((_, reject) => {
+    const fail = () => reject(new InterruptedError(`interrupted ${what}; nothing was written`));
+    if (signal.aborted) fail();
+    signal.addEventListener('abort', fail, { once: true });
+  });
+  return Promise.race([work, interrupted]);
+}
+
 async function verifyList(inputPath: string, options: RunOptions, streams: Streams): Promise<Summary | undefined> {
-  const opened = await openInput(inputPath, {
+  // The handler comes first: a signal while the input is opened (a pipe that has sent nothing
+  // yet) stops the run as promptly as one later on.
+  const controller = new AbortController();
+  const stopListening = onInterrupt(() => {
+    controller.abort();
+    // Standard input held open by its producer would keep the process alive after the stop.
+    if (inputPath === '-') (streams.stdin as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
+  });
+  try {
+    return await verifyOpened(inputPath, options, streams, controller);
+  } finally {
+    stopListening();
+  }
+}
+
+async function verifyOpened(
+  inputPath: string,
+  options: RunOptions,
+  streams: Streams,
+  controller: AbortController,
+): Promise<Summary | undefined> {
+  warnIdleFlags(inputPath, options, streams);
+  const reading = openInput(inputPath, {
     column: options.column,
     sheet: options.sheet,
     stdin: streams.stdin,
     encoding: options.encoding,
   });
+  // A pipe that stays silent looks like a hung tool: say what it waits for.
+  const waiting =
+    inputPath === '-' && !options.quiet
+      ? setTimeout(() => streams.stderr.write('email-verify: waiting for standard input (Ctrl-C to stop)\n'), STDIN_QUIET_MS)
+      : undefined;
+  const opened = await unlessInterrupted(reading, controller.signal, 'before the first row was read').finally(() =>
+    clearTimeout(waiting),
+  );
   // Said once, and only when it is news: a UTF-8 file read as UTF-8 needs no remark.
   if (opened.encoding && (opened.encoding.name !== 'utf-8' || !opened.encoding.detected) && !options.quiet) {
     const how = opened.encoding.detected ? 'detected' : 'as --encoding said';
@@ -272,14 +348,19 @@ async function verifyList(inputPath: string, options: RunOptions, streams: Strea
   }
   const batches = onlyShard(opened.batches, options.shard);
   if (options.estimate) {
+    if (options.summaryJson) await checkWritable(options.summaryJson, '--summary-json');
     await runEstimate(batches, options, streams);
     return undefined;
   }
 
-  const { toStdout, sink, split } = await openSink(inputPath, options, streams, opened.shape.header);
+  const { toStdout, sink, split, written } = await openSink(inputPath, options, streams, opened.shape.header);
+  // After the out-dir is made (the summary often goes in it), before the first address is asked.
+  if (options.summaryJson)
+    await checkWritable(options.summaryJson, '--summary-json').catch(async (error: unknown) => {
+      await split?.abort();
+      throw error;
+    });
   const store = openStore(options);
-  const controller = new AbortController();
-  const stopListening = onInterrupt(() => controller.abort());
   let verifier: Verifier | undefined;
   let progress: Progress | undefined;
   let outcome: RunOutcome;
@@ -325,7 +406,6 @@ async function verifyList(inputPath: string, options: RunOptions, streams: Strea
     throw error;
   } finally {
     verifier?.close();
-    stopListening();
     progress?.stop();
     await store?.close();
   }
@@ -339,7 +419,8 @@ async function verifyList(inputPath: string, options: RunOptions, streams: Strea
   }
   if (!options.quiet) {
     const where = toStdout ? streams.stderr : streams.stdout;
-    where.write(`${outcome.rowsRead} rows read, ${done.total} written.\n`);
+    const filtered = options.only && toStdout ? ` (--only ${[...options.only].join(',')})` : '';
+    where.write(`${outcome.rowsRead} rows read, ${written()} written${filtered}.\n`);
     const bad = opened.stats.badByteRows;
     if (bad > 0) where.write(`${bad} rows held bytes that are not text (kept, and judged like the rest).\n`);
     // Colours only for a person at a terminal; a file or a pipe gets plain text.

@@ -277,6 +277,9 @@ const LOOK_AHEAD_ROWS = 10_000;
 /** Verdicts kept for repeats of an address; older repeats are verified again (see below). */
 const RECENT_RESULTS = 50_000;
 
+const HEAD_DECIDED: unique symbol = Symbol('head decided');
+const headDecided = (): typeof HEAD_DECIDED => HEAD_DECIDED;
+
 /**
  * Verifies rows as they are read and yields them in input order, each unique address once.
  * At most `window` rows wait at a time, and at most RECENT_RESULTS verdicts are kept for repeats,
@@ -304,27 +307,46 @@ export async function* verifyRows<R extends InputRow>(
     result: { ...(await entry.pending), email: entry.email, duplicate: entry.duplicate },
   });
 
-  for await (const row of rows) {
-    const { key, email } = identityOf(row.address);
-    const duplicate = !everSeen.add(hash53(key));
-    let pending = recent.get(key); // refreshed: the latest use keeps it longest
-    if (!pending) {
-      pending = verifier.verify(row.address);
-      if (!duplicate) {
-        pending = pending.then((result) => {
-          options.callbacks?.onVerified?.(result);
-          return result;
-        });
+  const iterator = Symbol.asyncIterator in rows ? rows[Symbol.asyncIterator]() : (rows as Iterable<R>)[Symbol.iterator]();
+  let next: Promise<IteratorResult<R>> | undefined;
+  try {
+    for (;;) {
+      next ??= Promise.resolve(iterator.next());
+      // While the input is slow to give its next row (a pipe from a slow producer), the rows at the
+      // head that are decided go out: each record leaves once it and those before it are decided.
+      const head = queue[0];
+      const step = head ? await Promise.race([next, head.pending.then(headDecided, headDecided)]) : await next;
+      if (step === HEAD_DECIDED) {
+        yield await settle(queue.shift()!);
+        continue;
       }
-      // Attach a handler now: a rejection must not go unhandled while it waits in the queue.
-      pending.catch(() => undefined);
-      recent.set(key, pending);
+      next = undefined;
+      if (step.done) break;
+      const row = step.value;
+      const { key, email } = identityOf(row.address);
+      const duplicate = !everSeen.add(hash53(key));
+      let pending = recent.get(key); // refreshed: the latest use keeps it longest
+      if (!pending) {
+        pending = verifier.verify(row.address);
+        if (!duplicate) {
+          pending = pending.then((result) => {
+            options.callbacks?.onVerified?.(result);
+            return result;
+          });
+        }
+        // Attach a handler now: a rejection must not go unhandled while it waits in the queue.
+        pending.catch(() => undefined);
+        recent.set(key, pending);
+      }
+      queue.push({ row, email, pending, duplicate });
+      if (options.callbacks?.onRowDecided) pending.then(options.callbacks.onRowDecided, options.callbacks.onRowDecided);
+      while (queue.length >= window) yield await settle(queue.shift()!);
     }
-    queue.push({ row, email, pending, duplicate });
-    if (options.callbacks?.onRowDecided) pending.then(options.callbacks.onRowDecided, options.callbacks.onRowDecided);
-    while (queue.length >= window) yield await settle(queue.shift()!);
+    while (queue.length > 0) yield await settle(queue.shift()!);
+  } finally {
+    // A consumer that stops early (| head, Ctrl-C) stops the reading too.
+    await iterator.return?.();
   }
-  while (queue.length > 0) yield await settle(queue.shift()!);
 }
 
 function identityOf(address: string): { key: string; email: string } {

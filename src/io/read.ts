@@ -341,13 +341,46 @@ async function* xlsxRecords(input: Readable, sheet: string | undefined, source: 
 }
 
 /** Reads the first bytes of a stream and gives them back with a stream of the whole. */
+/**
+ * A producer that writes a few lines and then pauses (a queue consumer, `tail -f`, a paginated
+ * export) must not wait for a full sample: once a whole line has arrived and nothing more comes
+ * for this long, the shape is decided from what is there.
+ */
+const SNIFF_PAUSE_MS = 200;
+const PAUSED = Symbol('paused');
+
+function pause(ms: number): { done: Promise<typeof PAUSED>; cancel(): void } {
+  let timer: NodeJS.Timeout | undefined;
+  const done = new Promise<typeof PAUSED>((resolve) => {
+    timer = setTimeout(() => resolve(PAUSED), ms);
+  });
+  return { done, cancel: () => clearTimeout(timer) };
+}
+
 async function peek(stream: Readable, bytes: number): Promise<{ head: Buffer; whole: Readable }> {
   const iterator = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
   const chunks: Buffer[] = [];
   let size = 0;
   let done = false;
+  let lineSeen = false;
+  // A read still under way when the sample was cut short by a pause: the rows continue from it.
+  let pending: Promise<IteratorResult<Buffer>> | undefined;
   while (size < bytes) {
-    const next = await iterator.next();
+    if (!pending) {
+      pending = iterator.next();
+      // Left pending by a pause, it is awaited later by the rows, or never if the run stops first.
+      pending.catch(() => undefined);
+    }
+    let next: IteratorResult<Buffer> | typeof PAUSED;
+    if (lineSeen) {
+      const timer = pause(SNIFF_PAUSE_MS);
+      next = await Promise.race([pending, timer.done]);
+      timer.cancel();
+    } else {
+      next = await pending;
+    }
+    if (next === PAUSED) break;
+    pending = undefined;
     if (next.done) {
       done = true;
       break;
@@ -355,13 +388,15 @@ async function peek(stream: Readable, bytes: number): Promise<{ head: Buffer; wh
     const chunk = Buffer.isBuffer(next.value) ? next.value : Buffer.from(next.value as string);
     chunks.push(chunk);
     size += chunk.length;
+    lineSeen ||= chunk.includes(10);
   }
   const head = Buffer.concat(chunks);
   async function* all(): AsyncGenerator<Buffer> {
     yield head;
     if (done) return;
     for (;;) {
-      const next = await iterator.next();
+      const next = await (pending ?? iterator.next());
+      pending = undefined;
       if (next.done) return;
       yield next.value;
     }
@@ -474,10 +509,25 @@ const BAD_BYTES = /[\uFFFD\x00-\x08\x0e-\x1f\x7f]/;
 /** Opens an input ('-' for standard input), decides its shape and streams its data rows. */
 export async function openInput(path: string, options: ReadOptions = {}): Promise<OpenedInput> {
   const { source, records, delimiter, encoding } = await recordsOf(path, options);
-  // Whole batches are read until the sample is full; the records past it are kept for the rows.
+  // Whole batches are read until the sample is full, or the input pauses (a slow producer); the
+  // records past it are kept for the rows.
   const head: string[][] = [];
+  let pending: Promise<IteratorResult<string[][]>> | undefined;
   while (head.length < SAMPLE_RECORDS) {
-    const next = await records.next();
+    if (!pending) {
+      pending = records.next();
+      pending.catch(() => undefined); // awaited below or by the rows
+    }
+    let next: IteratorResult<string[][]> | typeof PAUSED;
+    if (head.length > 0) {
+      const timer = pause(SNIFF_PAUSE_MS);
+      next = await Promise.race([pending, timer.done]);
+      timer.cancel();
+    } else {
+      next = await pending;
+    }
+    if (next === PAUSED) break;
+    pending = undefined;
     if (next.done) break;
     head.push(...next.value);
   }
@@ -499,7 +549,8 @@ export async function openInput(path: string, options: ReadOptions = {}): Promis
     const first = shape.hasHeader ? head.slice(1) : head;
     if (first.length > 0) yield first.map(toRow);
     for (;;) {
-      const next = await records.next();
+      const next = await (pending ?? records.next());
+      pending = undefined;
       if (next.done) return;
       yield next.value.map(toRow);
     }

@@ -7,25 +7,37 @@ import { stringify } from 'csv-stringify/sync';
 import { OUTPUT_BUCKETS, RESULT_FIELDS, type OutputBucket, type RowResult } from '../core/types.js';
 import { UsageError } from '../errors.js';
 
-/** Result column names, prefixed `verify_` where the input already has that name (any case). */
+/**
+ * Result column names for CSV, prefixed `verify_` where the input already has that name (any
+ * case), and again until the name is free: inputs with `result` and `verify_result` both keep theirs.
+ */
 export function resultColumnNames(inputHeader: string[]): string[] {
   const taken = new Set(inputHeader.map((h) => h.toLowerCase()));
-  return RESULT_FIELDS.map((field) => (taken.has(field) ? `verify_${field}` : field));
+  return RESULT_FIELDS.map((field) => {
+    let name: string = field;
+    while (taken.has(name.toLowerCase())) name = `verify_${name}`;
+    taken.add(name.toLowerCase());
+    return name;
+  });
 }
 
 function resultCells(result: RowResult): string[] {
   return RESULT_FIELDS.map((field) => String(result[field]));
 }
 
-/** The record for one row as JSON: the input's own columns, then the result fields. */
-export function jsonRecord(header: string[], resultNames: string[], cells: string[], result: RowResult): Record<string, unknown> {
+/**
+ * The record for one row as JSON: the result fields under their own names, always (`.email` is the
+ * normalised address, `.result` the verdict, whatever the input's columns are called), and the
+ * input's own cells apart, under `input`, keyed by its header.
+ */
+export function jsonRecord(header: string[], cells: string[], result: RowResult): Record<string, unknown> {
   const record: Record<string, unknown> = {};
+  for (const field of RESULT_FIELDS) record[field] = result[field];
+  const input: Record<string, string> = {};
   header.forEach((name, i) => {
-    record[name] = cells[i] ?? '';
+    input[name] = cells[i] ?? '';
   });
-  RESULT_FIELDS.forEach((field, i) => {
-    record[resultNames[i] ?? field] = result[field];
-  });
+  record.input = input;
   return record;
 }
 
@@ -113,7 +125,7 @@ export function recordWriter(
   return {
     async write(cells, result) {
       if (format === 'ndjson') {
-        await writeText(out, `${JSON.stringify(jsonRecord(header, names, cells, result))}\n`);
+        await writeText(out, `${JSON.stringify(jsonRecord(header, cells, result))}\n`);
         return;
       }
       if (!started) {

@@ -102,7 +102,7 @@ export async function runRows(batches: AsyncIterable<DataRow[]>, options: RunRow
   };
 
   async function* counted(source: AsyncIterable<DataRow[]>): AsyncGenerator<DataRow[]> {
-    for await (const batch of source) {
+    for await (const batch of untilAborted(source, signal)) {
       progress.rowsRead += batch.length;
       yield batch;
       if (end !== 'finished') return; // stop reading once stopped
@@ -138,4 +138,30 @@ export async function runRows(batches: AsyncIterable<DataRow[]>, options: RunRow
     rowsRead: progress.rowsRead,
     ipBlocked: trouble === 'ip_blocked',
   };
+}
+
+/**
+ * The source's items until the signal aborts: a stop must not wait for the next row of an input
+ * that is slow or never ends (standard input held open by its producer).
+ */
+export async function* untilAborted<T>(source: AsyncIterable<T>, signal: AbortSignal | undefined): AsyncGenerator<T> {
+  if (!signal) {
+    yield* source;
+    return;
+  }
+  const iterator = source[Symbol.asyncIterator]();
+  const aborted = new Promise<'aborted'>((resolve) => {
+    if (signal.aborted) resolve('aborted');
+    signal.addEventListener('abort', () => resolve('aborted'), { once: true });
+  });
+  try {
+    for (;;) {
+      const step = await Promise.race([iterator.next(), aborted]);
+      if (step === 'aborted' || step.done) return;
+      yield step.value;
+    }
+  } finally {
+    // Not awaited: a reader blocked on a pipe would hold the stop up; the caller closes the pipe.
+    void Promise.resolve(iterator.return?.()).catch(() => undefined);
+  }
 }

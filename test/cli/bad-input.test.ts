@@ -294,6 +294,9 @@ describe('input that looks odd but is a list', () => {
     const run = await runCli(['nickname.csv', '--stdout', '--offline', '--quiet'], { cwd: work });
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
-    expect(JSON.parse(run.stdout)).toMatchObject({ name: 'John "JJ" Doe', email: 'john@example.com' });
+    expect(JSON.parse(run.stdout)).toMatchObject({
+      email: 'john@example.com',
+      input: { name: 'John "JJ" Doe', email: 'john@example.com' },
+    });
   });
 });

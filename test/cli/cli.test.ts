@@ -155,7 +155,7 @@ describe('email-verify <file>', () => {
     });
     expect(run.code).toBe(0);
     const records = ndjsonRecords(run.stdout);
-    expect(records.map((r) => [r.input, r.result])).toEqual([
+    expect(records.map((r) => [r.email, r.result])).toEqual([
       ['oliver@acme.example', 'invalid'],
       ['alice@acme.example', 'valid'],
       ['nick@nowhere.example', 'invalid'],

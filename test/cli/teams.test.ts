@@ -92,7 +92,7 @@ describe('config file', () => {
     const run = await runCli(['list.txt', '--format', 'ndjson'], { cwd: dir });
     expect(run.code).toBe(0);
     const records = ndjsonRecords(run.stdout);
-    expect(records.map((r) => [r.input, r.result])).toEqual([
+    expect(records.map((r) => [r.email, r.result])).toEqual([
       ['alice@acme.example', 'valid'],
       ['oliver@acme.example', 'invalid'],
     ]);
