@@ -8,7 +8,7 @@ import { createCachedVerifier, createDefaultVerifier, openCacheStore, type Netwo
 import type { Verifier } from '../core/engine.js';
 import { DEFAULT_MAX_CANDIDATES, createFinder, type FindResult, type FindStatus } from '../finder/finder.js';
 import { patternFactsIn } from '../finder/domain-patterns.js';
-import { foundRecordWriter, openFoundFile, VERIFY_FIELDS, FIND_FIELDS } from '../finder/found-write.js';
+import { foundRecord, foundRecordWriter, openFoundFile } from '../finder/found-write.js';
 import { peopleColumnsOf, peopleShapeOf, personOf } from '../finder/people-table.js';
 import { openInput } from '../io/read.js';
 import { outputBaseName } from '../io/write.js';
@@ -16,7 +16,7 @@ import { renderFindSummary, type FindSummary } from '../report/find-summary.js';
 import { findRows } from '../runner/find-rows.js';
 import { InterruptedError, RunError, UsageError } from '../errors.js';
 import { runOptionsFrom, type RawFlags, type RunOptions } from './options.js';
-import type { Streams } from './run.js';
+import { onInterrupt, type Streams } from './run.js';
 
 export interface FindFlags extends RawFlags {
   first?: string;
@@ -76,14 +76,10 @@ export async function findOne(flags: FindFlags, streams: Streams, env: NodeJS.Pr
   }
 }
 
+/** One person's record: as a list's NDJSON record (without input), with the RCPTs it cost. */
 function oneRecord(result: FindResult, rcpts: number): Record<string, unknown> {
-  const record: Record<string, unknown> = {};
-  for (const field of FIND_FIELDS) record[field] = result[field];
-  record.domain = result.domain;
-  record.rcpts = rcpts;
-  const v = result.verification;
-  if (v) for (const field of VERIFY_FIELDS) record[field] = v[field];
-  return record;
+  const { input: _input, verification, ...fields } = foundRecord([], [], result);
+  return { ...fields, rcpts, verification };
 }
 
 async function runKeyOf(inputPath: string, options: FindOptions): Promise<string | undefined> {
@@ -131,9 +127,8 @@ export async function findList(
   if (store && runKey !== undefined && run.restart) store.clearRun(runKey);
   const { verifier, rcpts } = countingVerifier(run, store, runKey);
   const controller = new AbortController();
-  const onSignal = () => controller.abort();
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  // As the list command: the first signal stops the run cleanly, a second ends the process.
+  const stopListening = onInterrupt(() => controller.abort());
   let decided = 0;
   const timer = run.quiet
     ? undefined
@@ -190,8 +185,7 @@ export async function findList(
     throw error;
   } finally {
     if (timer) clearInterval(timer);
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    stopListening();
     verifier.close();
     await store?.close();
   }

@@ -14,13 +14,19 @@ export const FIND_FIELDS = ['email', 'find_status', 'confidence', 'pattern', 'ca
 /** The verifier's fields for the address given; its email is the finder's, and duplicate is about address lists. */
 export const VERIFY_FIELDS = RESULT_FIELDS.filter((f) => f !== 'email' && f !== 'duplicate') as (keyof VerificationResult)[];
 
-/** Output column names: a name the input already has (any case) gets `find_` or `verify_` before it. */
+/**
+ * Output column names for CSV: a name the input already has (any case) gets `find_` (the finder's)
+ * or `verify_` (the verifier's) before it, again until it is free, as the verifier's outputs do.
+ */
 export function foundColumnNames(header: string[]): string[] {
   const taken = new Set(header.map((h) => h.toLowerCase()));
-  return [
-    ...FIND_FIELDS.map((f) => (taken.has(f) ? `find_${f}` : f)),
-    ...VERIFY_FIELDS.map((f) => (taken.has(f) ? `verify_${f}` : f)),
-  ];
+  const free = (field: string, prefix: string): string => {
+    let name = field;
+    while (taken.has(name.toLowerCase())) name = `${prefix}${name}`;
+    taken.add(name.toLowerCase());
+    return name;
+  };
+  return [...FIND_FIELDS.map((f) => free(f, 'find_')), ...VERIFY_FIELDS.map((f) => free(f, 'verify_'))];
 }
 
 function values(result: FindResult): unknown[] {
@@ -30,14 +36,20 @@ function values(result: FindResult): unknown[] {
 
 const cellsOf = (result: FindResult): string[] => values(result).map((value) => String(value));
 
-/** One row as JSON: the input's own columns, then the finder's and the verifier's fields. */
-export function foundRecord(header: string[], names: string[], cells: string[], result: FindResult): Record<string, unknown> {
+/**
+ * One row as JSON, as the verifier's records are: the finder's fields under their own names
+ * always (`.email`, `.find_status` …), the verifier's answer for the address given under
+ * `verification` (null when no address was given), the input's own cells under `input`.
+ */
+export function foundRecord(header: string[], cells: string[], result: FindResult): Record<string, unknown> {
   const record: Record<string, unknown> = {};
-  header.forEach((name, i) => (record[name] = cells[i] ?? ''));
-  values(result).forEach(
-    (value, i) =>
-      (record[names[i]!] = value === '' && result.verification === undefined && i >= FIND_FIELDS.length ? null : value),
-  );
+  for (const field of FIND_FIELDS) record[field] = result[field];
+  record.domain = result.domain;
+  const v = result.verification;
+  record.verification = v === undefined ? null : Object.fromEntries(VERIFY_FIELDS.map((f) => [f, v[f]]));
+  const input: Record<string, string> = {};
+  header.forEach((name, i) => (input[name] = cells[i] ?? ''));
+  record.input = input;
   return record;
 }
 
@@ -95,7 +107,7 @@ export function foundRecordWriter(out: NodeJS.WritableStream, format: RecordForm
   let started = false;
   return {
     async write(cells, result) {
-      if (format === 'ndjson') return writeText(out, `${JSON.stringify(foundRecord(header, names, cells, result))}\n`);
+      if (format === 'ndjson') return writeText(out, `${JSON.stringify(foundRecord(header, cells, result))}\n`);
       if (!started) {
         started = true;
         await writeText(out, stringify([[...header, ...names]]));

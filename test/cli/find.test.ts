@@ -183,11 +183,11 @@ describe('email-verify find <list>', () => {
     expect(run.code).toBe(0);
     const [record] = ndjsonRecords(run.stdout);
     expect(record).toMatchObject({
-      full_name: 'Dr. Jane Doe, PhD',
       email: 'jane@first.example',
       find_status: 'found',
       pattern: 'first',
-      result: 'valid',
+      verification: { result: 'valid', is_catch_all: false },
+      input: { full_name: 'Dr. Jane Doe, PhD', website: 'http://www.first.example' },
     });
     expect(run.stderr).toMatch(/1 people/);
   });
@@ -223,8 +223,9 @@ describe('email-verify find --first --last --domain', () => {
       find_status: 'found',
       pattern: 'flast',
       candidates_tried: 3,
+      domain: 'flast.example',
       rcpts: 4,
-      result: 'valid',
+      verification: { result: 'valid', reason_code: 'accepted' },
     });
   });
 
