@@ -3,6 +3,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
+import ExcelJS from 'exceljs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cliWorkspace, ndjsonRecords, runCli } from '../support/cli.js';
 import { FINDER_NETWORK } from '../support/finder-network.js';
@@ -202,6 +203,19 @@ describe('email-verify find <list>', () => {
     expect(new Set(net.counters('mx.grey.example').rcpts.filter((r) => !r.startsWith('ev-')))).toEqual(
       new Set(['tim.cook@grey.example']),
     );
+  });
+
+  it('reads an XLSX workbook and writes people.found.csv beside it', async () => {
+    const workbook = new ExcelJS.Workbook();
+    const sheet = workbook.addWorksheet('People');
+    sheet.addRow(['Given Name', 'Family Name', 'Website']);
+    sheet.addRow(['Jane', 'Doe', { text: 'flast.example', hyperlink: 'https://www.flast.example/' }]);
+    const file = join(work, 'book.xlsx');
+    await workbook.xlsx.writeFile(file);
+    const run = await runCli(['find', file, ...flags]);
+    expect(run.code).toBe(0);
+    const rows = parse(await readFile(join(work, 'book.found.csv'), 'utf8'), { columns: true, bom: true }) as Row[];
+    expect(rows).toEqual([expect.objectContaining({ 'Given Name': 'Jane', email: 'jdoe@flast.example', find_status: 'found' })]);
   });
 
   it('refuses a list without name or domain columns, naming the columns', async () => {
