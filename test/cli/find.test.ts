@@ -7,7 +7,7 @@ import ExcelJS from 'exceljs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cliWorkspace, ndjsonRecords, runCli } from '../support/cli.js';
 import { FINDER_NETWORK } from '../support/finder-network.js';
-import type { SimNet } from '../support/simnet.js';
+import { startSimNet, type SimNet } from '../support/simnet.js';
 
 let net: SimNet;
 let work: string;
@@ -224,6 +224,40 @@ describe('email-verify find <list>', () => {
     const run = await runCli(['find', input, ...flags]);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/no domain column \(the columns are "email", "company"\)/);
+  });
+});
+
+describe('email-verify find on a blocklisted IP', () => {
+  it('stops each person at the first refusal and says the IP is blocklisted', async () => {
+    const refusal = '5.7.1 Service unavailable; client host [127.0.0.1] blocked using zen.spamhaus.org';
+    const domains = ['a', 'b', 'c', 'd', 'e', 'f'].map((d) => `${d}-blocked.example`);
+    const blocked = await startSimNet({
+      hosts: Object.fromEntries(domains.map((d) => [`mx.${d}`, { behaviour: { kind: 'policy_block' as const, text: refusal } }])),
+      domains: Object.fromEntries(domains.map((d) => [d, { mx: [{ host: `mx.${d}`, priority: 10 }] }])),
+    });
+    try {
+      const input = join(work, 'blocked.csv');
+      await writeFile(input, ['first_name,last_name,domain', ...domains.map((d) => `Tim,Cook,${d}`)].join('\n'));
+      const run = await runCli([
+        'find',
+        input,
+        '--dns-server',
+        blocked.dnsServer,
+        '--smtp-port',
+        String(blocked.smtpPort),
+        '--helo',
+        'verifier.test',
+      ]);
+      expect(run.code).toBe(0);
+      expect(run.stderr).toMatch(/refuse this machine's IP address as blocklisted/);
+      const rows = parse(await readFile(join(work, 'blocked.found.csv'), 'utf8'), { columns: true, bom: true }) as Row[];
+      expect(rows.map((r) => [r.find_status, r.candidates_tried])).toEqual(domains.map(() => ['unknown', '1']));
+      // One candidate per person reached a host, however many the person had.
+      for (const d of domains)
+        expect(blocked.counters(`mx.${d}`).rcpts.filter((r) => !r.startsWith('ev-')).length).toBeLessThanOrEqual(1);
+    } finally {
+      await blocked.close();
+    }
   });
 });
 
