@@ -2,11 +2,18 @@
 // engine ("engine") or one connection per address and no cache ("naive"), prints JSON.
 import { readFile } from 'node:fs/promises';
 import pLimit from 'p-limit';
-import { createCachedVerifier, createVerifier, openCacheStore, resolveOptions, verifyRows } from '../dist/index.js';
+import {
+  createCachedVerifier,
+  createDefaultVerifier,
+  createVerifier,
+  openCacheStore,
+  resolveOptions,
+  verifyRows,
+} from '../dist/index.js';
 import { probeRecipients } from '../dist/smtp/prober.js';
 import { checkMx, createResolver } from '../dist/dns/mx.js';
 
-const [mode, listFile, dnsServer, smtpPort, concurrency, cacheDir] = process.argv.slice(2);
+const [mode, listFile, dnsServer, smtpPort, concurrency, cacheDir, extra] = process.argv.slice(2);
 const addresses = (await readFile(listFile, 'utf8')).split('\n').filter(Boolean);
 const options = resolveOptions({
   dnsServers: [dnsServer],
@@ -15,6 +22,8 @@ const options = resolveOptions({
   timeoutMs: 10_000,
   helo: 'bench.test',
   greylistBudgetMs: 0,
+  // Per-scenario settings (per-host caps), as JSON.
+  ...JSON.parse(extra || '{}'),
 });
 
 let verifier;
@@ -38,8 +47,12 @@ if (mode === 'naive') {
     close: () => undefined,
   };
 } else {
-  store = openCacheStore({ dir: cacheDir });
-  verifier = createCachedVerifier(options, { store, maxAgeMs: 7 * 86_400_000 });
+  if (cacheDir) {
+    store = openCacheStore({ dir: cacheDir });
+    verifier = createCachedVerifier(options, { store, maxAgeMs: 7 * 86_400_000 });
+  } else {
+    verifier = createDefaultVerifier(options);
+  }
 }
 
 const started = performance.now();

@@ -119,7 +119,7 @@ async function measure(net: SimNet, args: string[]): Promise<WorkerReport & Coun
  * PER_DOMAIN sessions at once, a host PER_HOST, and all of them share CONCURRENCY.
  * DNS: the MX, then the host's addresses.
  */
-function lowerBoundMs(domains: Domain[]): number {
+function lowerBoundMs(domains: Domain[], perDomain = PER_DOMAIN, perHost = PER_HOST): number {
   const sessionMs = GREETING_PAUSE_MS + 4.5 * RTT_MS;
   const dnsMs = 2 * DNS_DELAY_MS;
   const rcptsPerHost = new Map<string, number>();
@@ -127,13 +127,13 @@ function lowerBoundMs(domains: Domain[]): number {
   for (const d of domains) {
     const rcpts = d.addresses.length + 1;
     rcptsPerHost.set(d.host, (rcptsPerHost.get(d.host) ?? 0) + rcpts);
-    slowest = Math.max(slowest, dnsMs + Math.ceil(Math.ceil(rcpts / RCPT_PER_SESSION) / PER_DOMAIN) * sessionMs);
+    slowest = Math.max(slowest, dnsMs + Math.ceil(Math.ceil(rcpts / RCPT_PER_SESSION) / perDomain) * sessionMs);
   }
   let sessions = 0;
   for (const rcpts of rcptsPerHost.values()) {
     const hostSessions = Math.ceil(rcpts / RCPT_PER_SESSION);
     sessions += hostSessions;
-    slowest = Math.max(slowest, dnsMs + Math.ceil(hostSessions / PER_HOST) * sessionMs);
+    slowest = Math.max(slowest, dnsMs + Math.ceil(hostSessions / perHost) * sessionMs);
   }
   return Math.max((sessions * sessionMs) / CONCURRENCY, slowest);
 }
@@ -244,10 +244,88 @@ async function estimateBench(work: string): Promise<void> {
   console.log(`ratio to csv-parse alone:        ${fmt(ours.ms / parseOnly.ms, 2)}x (target <= 2x); peak RSS target < 300 MB`);
 }
 
+/**
+ * A consumer list (issue 15): 35% of the addresses on one big provider whose host turns sessions
+ * away above BIG_HOST_MAX at once, the rest over 500 small domains on 100 hosting hosts.
+ */
+const CONSUMER_ADDRESSES = Number(process.env.BENCH_CONSUMER_ADDRESSES ?? 10_000);
+const BIG_SHARE = 0.35;
+const BIG_HOST_MAX = 10;
+
+async function consumerBench(work: string): Promise<void> {
+  const bigCount = Math.round(CONSUMER_ADDRESSES * BIG_SHARE);
+  const smallDomains = 500;
+  const hosts: Record<string, HostSpec> = {};
+  const mailboxes = Array.from({ length: bigCount }, (_, j) => `user${j}`).filter((_, j) => j % 10 < 7);
+  hosts['mx.bigmail.example'] = {
+    behaviour: { kind: 'mailboxes', mailboxes },
+    rttMs: RTT_MS,
+    advertiseStartTls: false,
+    maxConnections: BIG_HOST_MAX,
+  };
+  for (let h = 0; h < HOSTS; h++) {
+    hosts[`mx${h}.consumer.example`] = { behaviour: { kind: 'mailboxes', mailboxes }, rttMs: RTT_MS, advertiseStartTls: false };
+  }
+  const zone: SimNetSpec['domains'] = { 'bigmail.example': { mx: [{ host: 'mx.bigmail.example', priority: 5 }] } };
+  const domains: Domain[] = [{ name: 'bigmail.example', host: 'mx.bigmail.example', addresses: [] }];
+  for (let i = 0; i < smallDomains; i++) {
+    const name = `c${i}.consumer.example`;
+    zone[name] = { mx: [{ host: `mx${i % HOSTS}.consumer.example`, priority: 10 }] };
+    domains.push({ name, host: `mx${i % HOSTS}.consumer.example`, addresses: [] });
+  }
+  for (let i = 0; i < CONSUMER_ADDRESSES; i++) {
+    const d = i < bigCount ? domains[0]! : domains[1 + (i % smallDomains)]!;
+    d.addresses.push(`user${i < bigCount ? i : Math.floor(i / smallDomains)}@${d.name}`);
+  }
+  const addresses = domains.flatMap((d) => d.addresses);
+  const list = join(work, 'consumer.txt');
+  await writeFile(list, addresses.join('\n'));
+  const net = await startSimNet({ hosts, domains: zone, dnsDelayMs: DNS_DELAY_MS });
+  const turnedAway = () => net.counters('mx.bigmail.example').turnedAway;
+  try {
+    console.log(
+      `\nconsumer-list bench: ${fmt(addresses.length)} addresses, ${fmt(bigCount)} (35%) on one big provider whose host turns ` +
+        `sessions away above ${BIG_HOST_MAX} at once, the rest over ${smallDomains} domains on ${HOSTS} hosts; same latency\n`,
+    );
+    const common = [list, net.dnsServer, String(net.smtpPort), String(CONCURRENCY), ''];
+    const runs: [string, string][] = [
+      ['engine (grows 5 -> 10)', '{}'],
+      ['engine, fixed per-host', JSON.stringify({ perHostConcurrency: PER_HOST, perHostMaxConcurrency: PER_HOST })],
+    ];
+    console.log(`${'mode'.padEnd(22)} ${'wall'.padStart(9)} ${'addresses'.padStart(11)} ${'turned away'.padStart(12)}`);
+    const walls: number[] = [];
+    for (const [name, extra] of runs) {
+      const before = turnedAway();
+      const report = JSON.parse(await runNode(['scripts/bench-worker.mjs', 'engine', ...common, extra])) as WorkerReport;
+      walls.push(report.elapsedMs);
+      console.log(
+        `${name.padEnd(22)} ${`${fmt(report.elapsedMs / 1000, 2)} s`.padStart(9)} ${`${fmt((addresses.length * 1000) / report.elapsedMs, 1)}/s`.padStart(11)} ${fmt(turnedAway() - before).padStart(12)}`,
+      );
+    }
+    // The bound with the caps the engine can reach: the big host at most BIG_HOST_MAX sessions
+    // (its own limit), its domain PER_DOMAIN plus what the host earned above PER_HOST.
+    const maxHost = DEFAULT_OPTIONS.perHostMaxConcurrency;
+    const bound = lowerBoundMs(
+      domains,
+      PER_DOMAIN + (Math.min(maxHost, BIG_HOST_MAX) - PER_HOST),
+      Math.min(maxHost, BIG_HOST_MAX),
+    );
+    console.log(
+      `\nlower bound of the model:        ${fmt(bound / 1000, 2)} s; engine at ${fmt(walls[0]! / bound, 2)}x of it (target <= 1.5x)`,
+    );
+    console.log(`growing per-host vs fixed:       ${fmt(walls[1]! / walls[0]!, 2)}x faster`);
+  } finally {
+    await net.close();
+  }
+}
+
 const work = await mkdtemp(join(tmpdir(), 'email-verify-bench-'));
 try {
-  await latencyBench(work);
-  await estimateBench(work);
+  // BENCH_ONLY=consumer (comma-separated: latency, consumer, estimate) runs some of them.
+  const only = new Set((process.env.BENCH_ONLY ?? 'latency,consumer,estimate').split(','));
+  if (only.has('latency')) await latencyBench(work);
+  if (only.has('consumer')) await consumerBench(work);
+  if (only.has('estimate')) await estimateBench(work);
 } finally {
   await rm(work, { recursive: true, force: true });
 }

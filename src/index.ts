@@ -59,6 +59,9 @@ export function createDefaultVerifier(options: Partial<VerifyOptions> = {}, hook
 
 // Per-domain facts change rarely; a week keeps a nightly job from re-probing every domain.
 const CATCH_ALL_TTL_MS = 7 * 24 * 60 * 60_000;
+// A host's learnt sessions-at-once: a nightly job starts where the last one ended; a day later the
+// host may be another (maintenance, a new limit), so it is learnt again.
+const HOST_LEVEL_TTL_MS = 24 * 60 * 60_000;
 export interface CacheUse {
   store: CacheStore;
   /** Results older than this are verified again. */
@@ -74,6 +77,8 @@ export function createCachedVerifier(options: Partial<VerifyOptions>, cache: Cac
   const facts: DomainFacts = {
     catchAll: (domain) => store.getDomainFact<CatchAllResult>(domain, 'catchall'),
     rememberCatchAll: (domain, result) => store.putDomainFact(domain, 'catchall', result, CATCH_ALL_TTL_MS),
+    hostLevel: (host) => store.getDomainFact<number>(host, 'host-level'),
+    rememberHostLevel: (host, level) => store.putDomainFact(host, 'host-level', level, HOST_LEVEL_TTL_MS),
   };
   const verifier = createVerifier(resolved, createNetwork(resolved, store, hooks), { facts });
   // One memory, so an address is looked up (and parsed) once: a resumed run first reuses every

@@ -64,7 +64,8 @@ function addVerifyFlags(command: Command): Command {
   return command
     .option('--concurrency <n>', 'DNS lookups and SMTP sessions at once (default 20)')
     .option('--per-domain <n>', 'SMTP sessions at once per domain (default 2)')
-    .option('--per-host <n>', 'SMTP sessions at once per mail host, over all its domains (default 5)')
+    .option('--per-host <n>', 'SMTP sessions at once per mail host, over all its domains, at first (default 5)')
+    .option('--per-host-max <n>', 'at most this many for a host that answers every session; halved on push-back (default 10)')
     .option('--timeout <duration>', 'timeout for each network step: 30s, 500ms, 2m; a bare number is seconds (default 30s)')
     .option('--greylist-delay <duration>', 'ask greylisted addresses again after this long (default 5m)')
     .option('--greylist-budget <duration>', 'keep retrying for at most this long; 0 = do not wait (default 15m)')

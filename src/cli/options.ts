@@ -29,6 +29,7 @@ export interface RawFlags {
   concurrency?: string;
   perDomain?: string;
   perHost?: string;
+  perHostMax?: string;
   timeout?: string;
   greylistDelay?: string;
   greylistBudget?: string;
@@ -154,6 +155,7 @@ export function runOptionsFrom(flags: RawFlags, env: NodeJS.ProcessEnv): RunOpti
     concurrency: positiveInteger('--concurrency', flags.concurrency, 1000),
     perDomainConcurrency: positiveInteger('--per-domain', flags.perDomain, 100),
     perHostConcurrency: positiveInteger('--per-host', flags.perHost, 100),
+    perHostMaxConcurrency: positiveInteger('--per-host-max', flags.perHostMax, 100),
     timeoutMs: duration('--timeout', flags.timeout),
     greylistDelayMs: duration('--greylist-delay', flags.greylistDelay),
     greylistBudgetMs: duration('--greylist-budget', flags.greylistBudget, { zeroAllowed: true }),

@@ -24,8 +24,8 @@ export interface MailboxAnswer {
 }
 
 export interface DomainQueueOptions {
-  /** Sessions at once against this domain. */
-  sessions: number;
+  /** Sessions at once against this domain: a number, or asked before each new session. */
+  sessions: number | (() => number);
   /** RCPTs in one session, the probe included. */
   recipientsPerSession: number;
   retryDelayMs: number;
@@ -140,7 +140,8 @@ export class DomainQueue {
 
   private pump(): void {
     if (this.stopped) return;
-    while (this.active < this.options.sessions && this.waiting.length > 0) {
+    const sessions = typeof this.options.sessions === 'function' ? this.options.sessions() : this.options.sessions;
+    while (this.active < sessions && this.waiting.length > 0) {
       const probe = this.options.catchAll && this.probeState === 'unasked';
       if (probe) this.probeState = 'asking';
       const room = this.options.recipientsPerSession - (probe ? 1 : 0);

@@ -58,6 +58,9 @@ const STOP_REASONS: ReadonlySet<string> = new Set([INTERRUPTED, IP_BLOCKED]);
 export interface DomainFacts {
   catchAll(domain: string): CatchAllResult | undefined;
   rememberCatchAll(domain: string, result: CatchAllResult): void;
+  /** Sessions at once a mail host was found to take in an earlier run (see HostLimit). */
+  hostLevel?(host: string): number | undefined;
+  rememberHostLevel?(host: string, level: number): void;
 }
 
 export interface VerifierDeps {
@@ -114,7 +117,13 @@ export function createVerifier(options: VerifyOptions, network: Network, deps: V
     let limit = hostLimits.get(host);
     if (!limit) {
       dropIdle(hostLimits);
-      limit = new HostLimit(options.perHostConcurrency, clock);
+      limit = new HostLimit(
+        options.perHostConcurrency,
+        clock,
+        Math.max(options.perHostMaxConcurrency, options.perHostConcurrency),
+        deps.facts?.hostLevel?.(host),
+        (level) => deps.facts?.rememberHostLevel?.(host, level),
+      );
       hostLimits.set(host, limit);
     }
     return limit;
@@ -152,7 +161,10 @@ export function createVerifier(options: VerifyOptions, network: Network, deps: V
         // Looked up on each use, like the host limits: a queue can outlive an idle batcher.
         (_hosts, recipients) => batcherOf(hosts).ask(recipients),
         {
-          sessions: options.perDomainConcurrency,
+          // A small host keeps the per-domain cap; a host that earned more sessions (a big
+          // provider) lends them to its domains, or its one big domain would still go two at a time.
+          sessions: () =>
+            options.perDomainConcurrency + Math.max(0, limitOf(hosts[0]?.exchange ?? '').sessions - options.perHostConcurrency),
           recipientsPerSession: options.recipientsPerSession,
           retryDelayMs: options.greylistDelayMs,
           retryBudgetMs: options.greylistBudgetMs,
@@ -278,7 +290,6 @@ const LOOK_AHEAD_ROWS = 10_000;
 const RECENT_RESULTS = 50_000;
 
 const HEAD_DECIDED: unique symbol = Symbol('head decided');
-const headDecided = (): typeof HEAD_DECIDED => HEAD_DECIDED;
 
 /**
  * Verifies rows as they are read and yields them in input order, each unique address once.
@@ -299,7 +310,16 @@ export async function* verifyRows<R extends InputRow>(
   // by hand costs more the more keys were deleted before it: 26 s a million rows at 50,000.)
   // QuickLRU keeps two generations of up to maxSize each.
   const recent = new QuickLRU<string, Promise<VerificationResult>>({ maxSize: Math.max(1, Math.ceil(recentMax / 2)) });
-  const queue: { row: R; email: string; pending: Promise<VerificationResult>; duplicate: boolean }[] = [];
+  interface Entry {
+    row: R;
+    email: string;
+    pending: Promise<VerificationResult>;
+    duplicate: boolean;
+    /** Resolves (never rejects) when the verdict is known; `settled` says so without waiting. */
+    decided: Promise<typeof HEAD_DECIDED>;
+    settled: boolean;
+  }
+  const queue: Entry[] = [];
 
   // A repeat shares the first one's verdict but keeps its own spelling of the address.
   const settle = async (entry: (typeof queue)[number]): Promise<VerifiedRow<R>> => ({
@@ -311,15 +331,14 @@ export async function* verifyRows<R extends InputRow>(
   let next: Promise<IteratorResult<R>> | undefined;
   try {
     for (;;) {
+      // Rows at the head already decided go out at once; no need to wait for a full window.
+      while (queue[0]?.settled) yield await settle(queue.shift()!);
       next ??= Promise.resolve(iterator.next());
-      // While the input is slow to give its next row (a pipe from a slow producer), the rows at the
-      // head that are decided go out: each record leaves once it and those before it are decided.
+      // While the input is slow to give its next row (a pipe from a slow producer), the head row
+      // goes out as soon as it is decided: each record leaves once it and those before it are.
       const head = queue[0];
-      const step = head ? await Promise.race([next, head.pending.then(headDecided, headDecided)]) : await next;
-      if (step === HEAD_DECIDED) {
-        yield await settle(queue.shift()!);
-        continue;
-      }
+      const step = head ? await Promise.race([next, head.decided]) : await next;
+      if (step === HEAD_DECIDED) continue;
       next = undefined;
       if (step.done) break;
       const row = step.value;
@@ -338,8 +357,16 @@ export async function* verifyRows<R extends InputRow>(
         pending.catch(() => undefined);
         recent.set(key, pending);
       }
-      queue.push({ row, email, pending, duplicate });
-      if (options.callbacks?.onRowDecided) pending.then(options.callbacks.onRowDecided, options.callbacks.onRowDecided);
+      // One callback per row marks it decided (and counts it), whichever way its verdict settles.
+      const entry = { row, email, pending, duplicate, settled: false } as Entry;
+      const onRowDecided = options.callbacks?.onRowDecided;
+      const mark = (): typeof HEAD_DECIDED => {
+        entry.settled = true;
+        onRowDecided?.();
+        return HEAD_DECIDED;
+      };
+      entry.decided = pending.then(mark, mark);
+      queue.push(entry);
       while (queue.length >= window) yield await settle(queue.shift()!);
     }
     while (queue.length > 0) yield await settle(queue.shift()!);

@@ -5,8 +5,13 @@ export interface VerifyOptions {
   concurrency: number;
   /** SMTP sessions at once against one domain, so no mail host is hammered. */
   perDomainConcurrency: number;
-  /** SMTP sessions at once against one mail host, over all the domains it serves. */
+  /** SMTP sessions at once against one mail host, over all the domains it serves, at first... */
   perHostConcurrency: number;
+  /**
+   * ...and at most, for a host that answers every session (big providers): one more per clean
+   * session, halved on push-back. Its domains get as many more sessions as the host earned.
+   */
+  perHostMaxConcurrency: number;
   /** RCPTs in one SMTP session (servers commonly allow 100; 452 is honoured below that). */
   recipientsPerSession: number;
   /** Greylisted (and other 4xx) addresses are asked again after this long... */
@@ -38,6 +43,7 @@ export const DEFAULT_OPTIONS: VerifyOptions = {
   perDomainConcurrency: 2,
   // Hosting providers serve thousands of domains from a few MX hosts.
   perHostConcurrency: 5,
+  perHostMaxConcurrency: 10,
   recipientsPerSession: 25,
   // Common greylisting daemons (postgrey) let a retry through after 5 minutes.
   greylistDelayMs: 5 * 60_000,
@@ -53,7 +59,11 @@ export const DEFAULT_OPTIONS: VerifyOptions = {
 };
 
 export function resolveOptions(partial: Partial<VerifyOptions> = {}): VerifyOptions {
-  const defined = Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined));
+  const defined = Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined)) as Partial<VerifyOptions>;
+  // A per-host cap the caller chose is a cap: no growth past it unless a maximum is given too.
+  if (defined.perHostConcurrency !== undefined && defined.perHostMaxConcurrency === undefined) {
+    defined.perHostMaxConcurrency = defined.perHostConcurrency;
+  }
   return { ...DEFAULT_OPTIONS, ...defined };
 }
 

@@ -36,6 +36,29 @@ describe('createVerifier', () => {
     expect(most()).toBe(1);
   });
 
+  it('starts a host at the level an earlier run learnt, lends it to its domains, and reports changes', async () => {
+    const { network, most } = sharedHostNetwork();
+    const learnt: [string, number][] = [];
+    const facts = {
+      catchAll: () => undefined,
+      rememberCatchAll: () => undefined,
+      hostLevel: (host: string) => (host === 'mx.shared.example' ? 8 : undefined),
+      rememberHostLevel: (host: string, level: number) => learnt.push([host, level]),
+    };
+    const verifier = createVerifier(
+      resolveOptions({ perHostConcurrency: 5, perHostMaxConcurrency: 10, perDomainConcurrency: 2, recipientsPerSession: 1, catchAll: false }),
+      network,
+      { facts },
+    );
+    // One domain, many addresses: with the learnt level 8 it may run 2 + (8 - 5) = 5 sessions at
+    // once from the start, and more as the host keeps answering (at most 2 + (10 - 5) = 7).
+    await Promise.all(Array.from({ length: 20 }, (_, i) => verifier.verify(`u${i}@big.example`)));
+    expect(most()).toBeGreaterThanOrEqual(5);
+    expect(most()).toBeLessThanOrEqual(7);
+    expect(learnt.length).toBeGreaterThan(0);
+    expect(learnt.every(([host]) => host === 'mx.shared.example')).toBe(true);
+  });
+
   it('without a host cap, domains on one host run side by side', async () => {
     const { network, most } = sharedHostNetwork();
     const verifier = createVerifier(resolveOptions({ perHostConcurrency: 10, recipientsPerSession: 1 }), network);

@@ -72,4 +72,28 @@ describe('HostLimit', () => {
     limit.report(busy);
     expect(limit.isIdle).toBe(false); // it has learnt to send fewer: kept
   });
+
+  it('lets a host that answers earn one more session per window of clean sessions, up to --per-host-max', () => {
+    const levels: number[] = [];
+    const limit = new HostLimit(5, clockAt(), 10, undefined, (level) => levels.push(level));
+    // A small host's few sessions earn nothing: it stays at --per-host.
+    for (let i = 0; i < 4; i++) limit.report(answered);
+    expect(limit.sessions).toBe(5);
+    // 5 clean sessions earn the 6th, 6 more the 7th … (5 + 6 + 7 + 8 + 9 = 35 to reach 10).
+    limit.report(answered);
+    expect(limit.sessions).toBe(6);
+    for (let i = 0; i < 30; i++) limit.report(answered);
+    expect(limit.sessions).toBe(10);
+    for (let i = 0; i < 20; i++) limit.report(answered);
+    expect(levels).toEqual([6, 7, 8, 9, 10]);
+    limit.report(busy);
+    expect(limit.sessions).toBe(5);
+    expect(levels.at(-1)).toBe(5);
+  });
+
+  it('starts where an earlier run left the host, within one and the maximum', () => {
+    expect(new HostLimit(5, clockAt(), 10, 8).sessions).toBe(8);
+    expect(new HostLimit(5, clockAt(), 10, 40).sessions).toBe(10);
+    expect(new HostLimit(5, clockAt(), 10, 0).sessions).toBe(1);
+  });
 });
