@@ -162,10 +162,10 @@ describe('email-verify find <list>', () => {
     expect(later.rows[0]).toMatchObject({ email: 'cbrown@flast.example', candidates_tried: '1' });
   });
 
-  it('keeps to a strict host’s limits (452 after two RCPTs, one session at a time) and still finds everyone; a repeat costs nothing', async () => {
+  it('keeps to a strict host’s limits (452 after two RCPTs, one session at a time: --per-host 1 --per-host-max 1) and still finds everyone; a repeat costs nothing', async () => {
     const people = ['Adam Smith', 'Bob Jones', 'Carl Brown', 'Dan Lee', 'Tim Cook', 'Jane Doe', 'Jane  DOE'];
     const csv = ['first_name,last_name,domain', ...people.map((n) => `${n.replace(' ', ',')},strict.example`)].join('\n');
-    const { rows } = await findCsv('strict', csv, ['--per-host', '1', '--no-learn']);
+    const { rows } = await findCsv('strict', csv, ['--per-host', '1', '--per-host-max', '1', '--no-learn']);
     const expected = ['asmith', 'bjones', 'cbrown', 'dlee', 'tcook', 'jdoe', 'jdoe'].map((l) => `${l}@strict.example`);
     expect(rows.map((r) => r.email)).toEqual(expected);
     expect(rows.map((r) => r.find_status)).toEqual(Array(7).fill('found'));
