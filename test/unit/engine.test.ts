@@ -46,7 +46,13 @@ describe('createVerifier', () => {
       rememberHostLevel: (host: string, level: number) => learnt.push([host, level]),
     };
     const verifier = createVerifier(
-      resolveOptions({ perHostConcurrency: 5, perHostMaxConcurrency: 10, perDomainConcurrency: 2, recipientsPerSession: 1, catchAll: false }),
+      resolveOptions({
+        perHostConcurrency: 5,
+        perHostMaxConcurrency: 10,
+        perDomainConcurrency: 2,
+        recipientsPerSession: 1,
+        catchAll: false,
+      }),
       network,
       { facts },
     );
