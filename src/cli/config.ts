@@ -3,12 +3,17 @@
 // lists), so one function (options.ts) checks flags and config alike.
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import type { Command, Option } from 'commander';
 import { UsageError } from '../errors.js';
 
 export const DEFAULT_CONFIG_FILE = 'email-verify.config.json';
 
-/** How commander delivers an option: `--x <v>`, `--x` / `--no-x`, or a repeatable `--x <v>`. */
-export type ConfigKind = 'string' | 'boolean' | 'list';
+/**
+ * How commander delivers an option: `--x <v>`, `--x`, `--no-x`, or a repeatable `--x <v>`.
+ * `negated` is a `--no-x` flag: commander files it as `x` (true unless given), so the file says
+ * `"x": false`, or `"noX": true` as the flag is spelled.
+ */
+export type ConfigKind = 'string' | 'boolean' | 'negated' | 'list';
 /** The keys a config file may set (commander's camelCase option names) and their kinds. */
 export type ConfigKeys = Readonly<Record<string, ConfigKind>>;
 
@@ -24,7 +29,7 @@ function convert(file: string, key: string, kind: ConfigKind, value: unknown): s
   // Numbers become strings so that they are checked exactly like the same text given as a flag.
   const text = (v: unknown): string | undefined =>
     typeof v === 'string' ? v : typeof v === 'number' && Number.isFinite(v) ? String(v) : undefined;
-  if (kind === 'boolean') {
+  if (kind === 'boolean' || kind === 'negated') {
     if (typeof value === 'boolean') return value;
     throw new UsageError(`${file}: "${key}" should be true or false, not ${typeName(value)}`);
   }
@@ -84,7 +89,7 @@ export async function loadConfig(path: string | undefined, cwd: string, known: C
   const seen = new Map<string, string>();
   for (const [written, value] of Object.entries(content)) {
     if (written === '$schema') continue; // editors use it for completion; it is not a setting
-    const key = camelCase(written);
+    const { key, negate } = settingOf(camelCase(written), known);
     const kind = known[key];
     if (kind === undefined) {
       throw new UsageError(`${file}: unknown key "${written}"; known keys: ${Object.keys(known).join(', ')}`);
@@ -92,9 +97,62 @@ export async function loadConfig(path: string | undefined, cwd: string, known: C
     const earlier = seen.get(key);
     if (earlier !== undefined) throw new UsageError(`${file}: "${earlier}" and "${written}" are the same setting; keep one`);
     seen.set(key, written);
-    config[key] = convert(file, written, kind, value);
+    const converted = convert(file, written, kind, value);
+    config[key] = negate ? !converted : converted;
   }
   return config;
+}
+
+/** `noCache` is how `--no-cache` reads in camelCase: the setting `cache`, its value inverted. */
+function settingOf(key: string, known: ConfigKeys): { key: string; negate: boolean } {
+  const match = /^no([A-Z])(.*)$/.exec(key);
+  if (known[key] === undefined && match) {
+    const positive = match[1]!.toLowerCase() + match[2]!;
+    if (known[positive] === 'negated') return { key: positive, negate: true };
+  }
+  return { key, negate: false };
+}
+
+/** The keys a config file may set: the command's options (commander's attribute names) but --config. */
+export function configKeysOf(options: readonly Option[]): ConfigKeys {
+  const keys: Record<string, ConfigKind> = {};
+  for (const option of options) {
+    const name = option.attributeName();
+    if (name === 'config' || name === 'version') continue;
+    // isBoolean() is false for --no-x (commander 14), yet the value is a boolean all the same.
+    keys[name] = option.negate ? 'negated' : option.isBoolean() ? 'boolean' : name === 'dnsServer' ? 'list' : 'string';
+  }
+  return keys;
+}
+
+/**
+ * The flags of `command` with the config file under them. A subcommand (`check`) shares its flags
+ * with the list command, and commander files such a flag under whichever command it parsed it
+ * for, so both are read: a value given on the command line wins wherever it was filed. The config
+ * is checked against the list command's keys, so one file serves `email-verify list.csv` and
+ * `email-verify check` alike (a key only the list command uses is accepted and left unused).
+ */
+export async function flagsWithConfig<T extends object>(command: Command, cwd: string): Promise<T> {
+  const chain: Command[] = [];
+  for (let c: Command | null = command; c !== null; c = c.parent) chain.push(c);
+  const root = chain[chain.length - 1]!;
+  const flags: Record<string, unknown> = {};
+  const explicit = new Set<string>();
+  // Outermost first, so the subcommand's own defaults and values come last and win.
+  for (const cmd of chain.reverse()) {
+    for (const option of cmd.options) {
+      const name = option.attributeName();
+      const value: unknown = cmd.getOptionValue(name);
+      if (cmd.getOptionValueSource(name) === 'cli') {
+        flags[name] = value;
+        explicit.add(name);
+      } else if (!explicit.has(name) && value !== undefined) {
+        flags[name] = value;
+      }
+    }
+  }
+  const config = await loadConfig(flags.config as string | undefined, cwd, configKeysOf(root.options));
+  return mergeFlags(config, flags as T, explicit);
 }
 
 /**

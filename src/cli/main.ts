@@ -4,32 +4,14 @@ import { Command, CommanderError, Option } from 'commander';
 import { createDefaultVerifier } from '../index.js';
 import type { ResultCategory } from '../core/types.js';
 import { EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, isKnownError, UsageError } from '../errors.js';
-import { loadConfig, mergeFlags, type ConfigKeys } from './config.js';
-import { runMerge } from './merge.js';
+import { flagsWithConfig } from './config.js';
+import { runMerge, type MergeFlags } from './merge.js';
 import { runOptionsFrom, type RawFlags } from './options.js';
 import { runList, type Streams } from './run.js';
 import { runServe, type ServeFlags } from './serve.js';
 import { findList, findOne, type FindFlags } from './find.js';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
-
-/** The flags a config file may set: every option of the list command but --config itself. */
-function configKeys(command: Command): ConfigKeys {
-  const keys: Record<string, 'string' | 'boolean' | 'list'> = {};
-  for (const option of command.options) {
-    const name = option.attributeName();
-    if (name === 'config' || name === 'version') continue;
-    keys[name] = option.isBoolean() ? 'boolean' : name === 'dnsServer' ? 'list' : 'string';
-  }
-  return keys;
-}
-
-/** The command's flags with the config file's settings under them (flags win). */
-async function flagsWithConfig(command: Command, flags: RawFlags): Promise<RawFlags> {
-  const config = await loadConfig(flags.config, process.cwd(), configKeys(command));
-  const explicit = command.options.map((o) => o.attributeName()).filter((name) => command.getOptionValueSource(name) === 'cli');
-  return mergeFlags(config, flags, explicit);
-}
 
 const EXAMPLES = `
 Cleaning a list:
@@ -120,11 +102,11 @@ export async function main(argv: string[], streams: Streams, env: NodeJS.Process
   addVerifyFlags(program);
 
   let exitCode = EXIT_OK;
-  program.action(async (input: string | undefined, flags: RawFlags) => {
+  program.action(async (input: string | undefined) => {
     const stdinPiped = !streams.stdin.isTTY;
     const path = input ?? (stdinPiped ? '-' : undefined);
     if (path === undefined) throw new UsageError('no input given: name a file, or pipe addresses in (email-verify --help)');
-    const options = runOptionsFrom(await flagsWithConfig(program, flags), env);
+    const options = runOptionsFrom(await flagsWithConfig<RawFlags>(program, process.cwd()), env);
     await runList(path, options, streams, { version });
   });
 
@@ -135,9 +117,10 @@ export async function main(argv: string[], streams: Streams, env: NodeJS.Process
     .option('-o, --out-dir <dir>', 'where the merged CSVs go (required)')
     .option('--summary-json <file>', 'also write the merged summary as JSON')
     .option('--credit-price <usd>', "price of one credit (default: the shards' own)")
+    .option('--allow-partial', 'merge even when a shard is missing (or its K/N unknown); said on stderr')
     .action(async (inputs: string[], _flags: unknown, command: Command) => {
       // --out-dir and the others are list flags too, so commander may file them under the parent.
-      const flags = command.optsWithGlobals<{ outDir?: string; summaryJson?: string; creditPrice?: string }>();
+      const flags = command.optsWithGlobals<Partial<MergeFlags>>();
       if (flags.outDir === undefined) throw new UsageError('merge needs --out-dir DIR: the folder for the merged CSVs');
       await runMerge(inputs, { ...flags, outDir: flags.outDir }, streams, env);
     });
@@ -146,10 +129,12 @@ export async function main(argv: string[], streams: Streams, env: NodeJS.Process
     program
       .command('check')
       .description('verify one address and print its result as JSON')
-      .argument('<email>', 'the address to verify'),
+      .argument('<email>', 'the address to verify')
+      .option('--offline', 'only the checks that need no network; the rest is unknown')
+      .option('--config <file>', 'read flags from this JSON file (default: ./email-verify.config.json)'),
   ).action(async (email: string, _flags: RawFlags, command: Command) => {
-    // The list command shares these flags, so commander may have filed them under the parent.
-    const options = runOptionsFrom(command.optsWithGlobals<RawFlags>(), env);
+    // The same config file as the list command (a cron job's folder holds one); flags win.
+    const options = runOptionsFrom(await flagsWithConfig<RawFlags>(command, process.cwd()), env);
     const result = await createDefaultVerifier(options.verify).verify(email);
     streams.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     // For scripts: `if email-verify check "$a"; then …` takes only deliverable addresses.

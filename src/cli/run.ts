@@ -269,11 +269,12 @@ async function openSink(inputPath: string, options: RunOptions, streams: Streams
     return { toStdout, sink, split: undefined, written: () => written };
   }
   const outDir = options.outDir ?? (inputPath === '-' ? process.cwd() : dirname(resolve(inputPath)));
-  const split = await openSplitWriter(outDir, outputBaseName(inputPath), header);
+  // A shard's rows carry their place in the input, so `merge` can put the shards back in order.
+  const split = await openSplitWriter(outDir, outputBaseName(inputPath), header, { inputRow: options.shard !== undefined });
   const sink: RowSink = {
     write: (row, result) => {
       written += 1;
-      return split.write(bucketOf(result.result), row.cells, result);
+      return split.write(bucketOf(result.result), row.cells, result, row.index);
     },
   };
   return { toStdout, sink, split, written: () => written };
@@ -430,6 +431,8 @@ async function verifyOpened(
   if (options.summaryJson) {
     await writeSummaryJson(options.summaryJson, {
       input: opened.source,
+      // merge checks that it was given every shard K of N, once (src/io/shard-set.ts).
+      ...(options.shard ? { shard: { index: options.shard.index, count: options.shard.count } } : {}),
       rows_read: outcome.rowsRead,
       bad_byte_rows: opened.stats.badByteRows,
       ...done,

@@ -53,3 +53,11 @@ export function inShard(address: string, shard: Shard): boolean {
   const domain = shardDomain(address);
   return (domain === '' ? 1 : shardOf(domain, shard.count)) === shard.index;
 }
+
+/**
+ * The last column of a --shard run's split CSVs: the row's place among the input's data rows,
+ * from 1. A shard holds whole domains, not a stretch of rows, so without it `merge` could not put
+ * the rows back in input order. `merge` drops it again. (`verify_input_row` when the input has
+ * an `input_row` column of its own, as the result columns are prefixed.)
+ */
+export const INPUT_ROW_COLUMN = 'input_row';

@@ -6,6 +6,7 @@ import { basename, extname, join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { OUTPUT_BUCKETS, RESULT_FIELDS, type OutputBucket, type RowResult } from '../core/types.js';
 import { UsageError } from '../errors.js';
+import { INPUT_ROW_COLUMN } from './shard.js';
 
 /**
  * Result column names for CSV, prefixed `verify_` where the input already has that name (any
@@ -54,22 +55,37 @@ export function outputBaseName(inputPath: string): string {
 
 export interface SplitWriter {
   readonly paths: Record<OutputBucket, string>;
-  write(bucket: OutputBucket, cells: string[], result: RowResult): Promise<void>;
+  /** `index`: the row's 0-based place among the input's data rows (written only with inputRow). */
+  write(bucket: OutputBucket, cells: string[], result: RowResult, index?: number): Promise<void>;
   /** Renames the finished files into place. */
   commit(): Promise<void>;
   /** Removes the partial files. */
   abort(): Promise<void>;
 }
 
-/** Opens `<base>.valid.csv` … `<base>.unknown.csv` in outDir, written under temporary names. */
-export async function openSplitWriter(outDir: string, base: string, header: string[]): Promise<SplitWriter> {
+/**
+ * Opens `<base>.valid.csv` … `<base>.unknown.csv` in outDir, written under temporary names.
+ * `inputRow` (a --shard run): each row's place in the input as a last column, after the result
+ * columns, for `merge` (src/io/merge.ts).
+ */
+export async function openSplitWriter(
+  outDir: string,
+  base: string,
+  header: string[],
+  options: { inputRow?: boolean } = {},
+): Promise<SplitWriter> {
   // Nothing has been verified yet and the folder is the user's choice: a usage error (exit 2).
   try {
     await mkdir(outDir, { recursive: true });
   } catch (error) {
     throw new UsageError(`${outDir}: cannot create the output folder (${(error as Error).message}); choose another --out-dir`);
   }
-  const columns = [...header, ...resultColumnNames(header)];
+  const resultNames = resultColumnNames(header);
+  // Prefixed like the result columns, until free of the input's names.
+  const taken = new Set([...header, ...resultNames].map((h) => h.toLowerCase()));
+  let rowColumn: string = INPUT_ROW_COLUMN;
+  while (taken.has(rowColumn)) rowColumn = `verify_${rowColumn}`;
+  const columns = [...header, ...resultNames, ...(options.inputRow ? [rowColumn] : [])];
   const headerLine = stringify([columns]);
   const paths = {} as Record<OutputBucket, string>;
   const temps = {} as Record<OutputBucket, string>;
@@ -98,8 +114,9 @@ export async function openSplitWriter(outDir: string, base: string, header: stri
 
   return {
     paths,
-    async write(bucket, cells, result) {
-      await writeText(streams[bucket], stringify([[...cells, ...resultCells(result)]]));
+    async write(bucket, cells, result, index = 0) {
+      const position = options.inputRow ? [String(index + 1)] : [];
+      await writeText(streams[bucket], stringify([[...cells, ...resultCells(result), ...position]]));
     },
     async commit() {
       await closeAll();

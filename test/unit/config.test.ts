@@ -1,8 +1,16 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Command, Option } from 'commander';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DEFAULT_CONFIG_FILE, loadConfig, mergeFlags, type ConfigKeys } from '../../src/cli/config.js';
+import {
+  configKeysOf,
+  DEFAULT_CONFIG_FILE,
+  flagsWithConfig,
+  loadConfig,
+  mergeFlags,
+  type ConfigKeys,
+} from '../../src/cli/config.js';
 import { defaultHelo } from '../../src/cli/options.js';
 import { UsageError } from '../../src/errors.js';
 
@@ -14,7 +22,8 @@ const KNOWN: ConfigKeys = {
   dnsServer: 'list',
   webhook: 'string',
   quiet: 'boolean',
-  color: 'boolean',
+  color: 'negated',
+  cache: 'negated',
 };
 
 let cwd: string;
@@ -71,7 +80,7 @@ describe('config file', () => {
   it('names an unknown key and lists the known ones', async () => {
     await write(DEFAULT_CONFIG_FILE, '{"concurency": 5}');
     await expect(loadConfig(undefined, cwd, KNOWN)).rejects.toThrow(
-      'email-verify.config.json: unknown key "concurency"; known keys: outDir, concurrency, timeout, creditPrice, dnsServer, webhook, quiet, color',
+      'email-verify.config.json: unknown key "concurency"; known keys: outDir, concurrency, timeout, creditPrice, dnsServer, webhook, quiet, color, cache',
     );
   });
 
@@ -92,9 +101,64 @@ describe('config file', () => {
     ['{"outDir": ["a"]}', /"outDir" should be a string or a number, not a list/],
     ['{"dnsServer": [{"host": "x"}]}', /"dnsServer" should be a string or a list of strings/],
     ['{"outDir": "a", "out-dir": "b"}', /"outDir" and "out-dir" are the same setting/],
+    ['{"cache": false, "noCache": true}', /"cache" and "noCache" are the same setting/],
+    ['{"cache": "no"}', /"cache" should be true or false, not a string/],
+    ['{"noCache": 1}', /"noCache" should be true or false, not a number/],
+    // Only a --no-x flag has a "noX" spelling: there is no --no-quiet.
+    ['{"noQuiet": true}', /unknown key "noQuiet"/],
   ])('refuses %s', async (text, message) => {
     await write(DEFAULT_CONFIG_FILE, text);
     await expect(loadConfig(undefined, cwd, KNOWN)).rejects.toThrow(message);
+  });
+
+  it.each([
+    ['{"cache": false}', { cache: false }],
+    ['{"noCache": true}', { cache: false }],
+    ['{"no-cache": true}', { cache: false }],
+    ['{"noCache": false}', { cache: true }],
+    ['{"color": false, "noCache": true}', { color: false, cache: false }],
+    ['{"noColor": true}', { color: false }],
+    ['{"no-color": true}', { color: false }],
+  ])('reads the --no-x flags as %s', async (text, expected) => {
+    await write(DEFAULT_CONFIG_FILE, text);
+    expect(await loadConfig(undefined, cwd, KNOWN)).toEqual(expected);
+  });
+
+  it("derives the keys from commander's options: --no-x is the negated setting x", () => {
+    const options = [
+      new Option('--no-cache'),
+      new Option('--quiet'),
+      new Option('--dns-server <host>'),
+      new Option('--timeout <duration>'),
+      new Option('--config <file>'),
+    ];
+    expect(configKeysOf(options)).toEqual({ cache: 'negated', quiet: 'boolean', dnsServer: 'list', timeout: 'string' });
+  });
+
+  it("gives a subcommand the list command's config, its own flags (wherever commander filed them) winning", async () => {
+    await write(DEFAULT_CONFIG_FILE, '{"offline": true, "timeout": "1s", "noCache": true, "outDir": "clean", "helo": "cfg"}');
+    const program = new Command('email-verify')
+      .option('--out-dir <dir>')
+      .option('--offline')
+      .option('--timeout <duration>')
+      .option('--helo <name>')
+      .option('--no-cache')
+      .option('--config <file>')
+      .exitOverride();
+    let got: unknown;
+    program
+      .command('check')
+      .argument('<email>')
+      .option('--offline')
+      .option('--timeout <duration>')
+      .option('--no-cache')
+      .option('--config <file>')
+      .action(async (_email: string, _flags: unknown, command: Command) => {
+        got = await flagsWithConfig(command, cwd);
+      });
+    // --helo is only the list command's: commander files it under the parent.
+    await program.parseAsync(['check', 'a@b.example', '--timeout', '5s', '--helo', 'flag'], { from: 'user' });
+    expect(got).toEqual({ offline: true, timeout: '5s', cache: false, outDir: 'clean', helo: 'flag' });
   });
 
   it('lets flags given on the command line override the config, and the config override defaults', () => {
