@@ -22,8 +22,14 @@ export { withMemory };
 export { openCacheStore, noCache, defaultCacheDir, type CacheStore } from './cache/store.js';
 export type { Clock } from './core/domain-queue.js';
 
+/** What a caller may watch of the network work (the finder counts the RCPTs it costs). */
+export interface NetworkHooks {
+  /** Called as each SMTP session is asked about this many recipients (catch-all probes and retries included). */
+  onAsk?(recipients: number): void;
+}
+
 /** The real network: DNS through node:dns, SMTP over node:net/tls; DNS answers kept in `store`. */
-export function createNetwork(options: VerifyOptions, store?: CacheStore): Network {
+export function createNetwork(options: VerifyOptions, store?: CacheStore, hooks: NetworkHooks = {}): Network {
   const mxCache = store && {
     get: (domain: string) => store.getDns<MxResult>(`mx:${domain}`),
     put: (domain: string, result: MxResult, ttlMs: number) => store.putDns(`mx:${domain}`, result, ttlMs),
@@ -39,13 +45,16 @@ export function createNetwork(options: VerifyOptions, store?: CacheStore): Netwo
   const refusesNullSender = new QuickLRU<string, true>({ maxSize: 10_000 });
   return {
     lookupMx,
-    askMailboxes: (hosts, addresses) => probeRecipients(hosts, addresses, { ...probe, refusesNullSender }),
+    askMailboxes: (hosts, addresses) => {
+      hooks.onAsk?.(addresses.length);
+      return probeRecipients(hosts, addresses, { ...probe, refusesNullSender });
+    },
   };
 }
 
-export function createDefaultVerifier(options: Partial<VerifyOptions> = {}): Verifier {
+export function createDefaultVerifier(options: Partial<VerifyOptions> = {}, hooks?: NetworkHooks): Verifier {
   const resolved = resolveOptions(options);
-  return createVerifier(resolved, createNetwork(resolved));
+  return createVerifier(resolved, createNetwork(resolved, undefined, hooks));
 }
 
 // Per-domain facts change rarely; a week keeps a nightly job from re-probing every domain.
@@ -62,7 +71,7 @@ export interface CacheUse {
 }
 
 /** The verifier with the on-disk store: DNS answers, catch-all facts, results, and the run's checkpoint. */
-export function createCachedVerifier(options: Partial<VerifyOptions>, cache: CacheUse): Verifier {
+export function createCachedVerifier(options: Partial<VerifyOptions>, cache: CacheUse, hooks?: NetworkHooks): Verifier {
   const resolved = resolveOptions(options);
   const { store, maxAgeMs, runKey } = cache;
   const facts: DomainFacts = {
@@ -71,7 +80,7 @@ export function createCachedVerifier(options: Partial<VerifyOptions>, cache: Cac
     hostLevel: (host) => store.getDomainFact<number>(host, 'host-level'),
     rememberHostLevel: (host, level) => store.putDomainFact(host, 'host-level', level, HOST_LEVEL_TTL_MS),
   };
-  const verifier = createVerifier(resolved, createNetwork(resolved, store), { facts });
+  const verifier = createVerifier(resolved, createNetwork(resolved, store, hooks), { facts });
   // One memory, so an address is looked up (and parsed) once: a resumed run first reuses every
   // answer it already had, unknown ones included; any run reuses the facts about a mailbox
   // (every answer but unknown) while they are younger than maxAgeMs.

@@ -9,6 +9,7 @@ import { runMerge, type MergeFlags } from './merge.js';
 import { runOptionsFrom, type RawFlags } from './options.js';
 import { runList, type Streams } from './run.js';
 import { runServe, type ServeFlags } from './serve.js';
+import { findList, findOne, type FindFlags } from './find.js';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
@@ -18,6 +19,10 @@ Cleaning a list:
   email-verify list.xlsx --out-dir cleaned    reads the first sheet, writes into ./cleaned
   email-verify list.csv --estimate            what a paid service would charge, before any network work
   email-verify check someone@example.com      one address, as JSON
+
+Finding addresses (a name and a company domain -> a verified address):
+  email-verify find people.csv                writes people.found.csv
+  email-verify find --first Tim --last Cook --domain apple.com
 
 In a pipeline (standard input in, records out in input order):
   cut -d, -f3 users.csv | email-verify - --format csv --only valid
@@ -152,6 +157,42 @@ export async function main(argv: string[], streams: Streams, env: NodeJS.Process
       .option('--log-level <level>', 'info, warn, error, debug or silent (default info)'),
   ).action(async (_flags: ServeFlags, command: Command) => {
     await runServe(command.optsWithGlobals<ServeFlags>(), streams, env, version);
+  });
+
+  addVerifyFlags(
+    program
+      .command('find')
+      .description(
+        "find people's addresses from a name and a company domain: a list (writes <name>.found.csv) or one person (JSON)",
+      )
+      .argument('[input]', 'CSV, TSV or XLSX with first_name/last_name (or full_name) and domain/website columns; "-" for stdin')
+      .option('--first <name>', 'one person: the first name')
+      .option('--last <name>', 'one person: the last name')
+      .option('--name <full name>', 'one person: the whole name, instead of --first and --last')
+      .option('--domain <domain|url>', "one person: the company's domain or website")
+      .option('--max-candidates <n>', 'RCPTs (candidate addresses) at most per person (default 8)')
+      .option('--no-learn', "do not try a domain's learned pattern first (for comparison)")
+      .option('-o, --out-dir <dir>', 'where <name>.found.csv goes (default: beside the input)')
+      .option('--stdout', 'write records to standard output instead of the file')
+      .addOption(new Option('--format <format>', 'record format on standard output').choices(['ndjson', 'csv']))
+      .option('--sheet <name|n>', 'XLSX: the sheet to read (default: the first)')
+      .option('--encoding <name>', "the text's encoding (default: detected)")
+      .option('--summary-json <file>', 'also write the summary as JSON')
+      .option('-q, --quiet', 'no progress and no summary')
+      .option('--restart', 'discard the checkpoint of an interrupted run of this list and start over'),
+  ).action(async (input: string | undefined, _flags: FindFlags, command: Command) => {
+    // The list command shares many of these flags, so commander may have filed them under the parent.
+    const flags = command.optsWithGlobals<FindFlags>();
+    const onePerson =
+      flags.first !== undefined || flags.last !== undefined || flags.name !== undefined || flags.domain !== undefined;
+    if (onePerson && input !== undefined) throw new UsageError('find takes a list file or --first/--last/--domain, not both');
+    if (onePerson) {
+      exitCode = await findOne(flags, streams, env);
+      return;
+    }
+    const path = input ?? (!streams.stdin.isTTY ? '-' : undefined);
+    if (path === undefined) throw new UsageError('find needs a list file, a pipe, or --first NAME --last NAME --domain DOMAIN');
+    await findList(path, flags, streams, env);
   });
 
   try {

@@ -226,7 +226,7 @@ function openStore(options: RunOptions): CacheStore | undefined {
 }
 
 /** SIGINT/SIGTERM stop the run cleanly; a second one ends the process at once. */
-function onInterrupt(stop: () => void): () => void {
+export function onInterrupt(stop: () => void): () => void {
   let count = 0;
   const handler = () => {
     count += 1;

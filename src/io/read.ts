@@ -55,6 +55,8 @@ export interface ReadOptions {
   stdin?: NodeJS.ReadableStream;
   /** The text's encoding, as iconv-lite names it (--encoding); detected when not given. */
   encoding?: string;
+  /** Decides the table's shape instead of shapeOf (the finder's lists have no address column). */
+  shape?: (sample: string[][], source: string) => TableShape;
 }
 
 const SAMPLE_RECORDS = 50;
@@ -529,7 +531,8 @@ export async function openInput(path: string, options: ReadOptions = {}): Promis
     if (next.done) break;
     head.push(...next.value);
   }
-  const shape = shapeOf(head.slice(0, SAMPLE_RECORDS), { column: options.column, source });
+  const sample = head.slice(0, SAMPLE_RECORDS);
+  const shape = options.shape ? options.shape(sample, source) : shapeOf(sample, { column: options.column, source });
   const width = shape.header.length;
 
   let index = 0;

@@ -6,11 +6,17 @@ import { rm } from 'node:fs/promises';
 import type { CacheStore } from '../cache/store.js';
 import type { VerifyOptions } from '../core/options.js';
 import type { Verifier } from '../core/engine.js';
-import { openInput } from '../io/read.js';
-import { runRows, type RunProgress } from '../runner/run-rows.js';
+import { openInput, type DataRow } from '../io/read.js';
+import type { RowResult } from '../core/types.js';
+import { runRows, type RowSink, type RunProgress } from '../runner/run-rows.js';
 import { liveProgress, type LiveProgress } from '../runner/live-progress.js';
+import { findRows } from '../runner/find-rows.js';
+import { DEFAULT_MAX_CANDIDATES } from '../finder/finder.js';
+import { peopleColumnsOf, peopleShapeOf, personOf } from '../finder/people-table.js';
+import { rowResultOf, storedFindOf } from '../finder/stored-find.js';
+import { patternFactsIn } from '../finder/domain-patterns.js';
 import { createCachedVerifier, createDefaultVerifier } from '../index.js';
-import { emptyCounts, type JobRecord, type JobStore, type ReasonCounts } from './job-store.js';
+import { emptyCounts, type JobRecord, type JobStore, type ReasonCounts, type StoredRow } from './job-store.js';
 
 export interface JobRunnerOptions {
   store: JobStore;
@@ -57,6 +63,9 @@ const snapshot = (live: Running['live']): Partial<JobRecord> => ({
 
 // How often a running job's counts are written to its record: the live view reads memory.
 const SAVE_EVERY_ROWS = 500;
+
+/** Stores one decided row (with the finder's fields for find jobs) and counts it. */
+type KeepRow = (row: DataRow, result: RowResult, found?: StoredRow['found']) => void;
 
 export const runKeyOfJob = (number: number): string => `job:${number}`;
 
@@ -185,6 +194,21 @@ export class JobRunner {
       : createDefaultVerifier(verify);
   }
 
+  /** A find job: each person's row stored with the finder's fields beside the verifier's answer. */
+  private async find(job: JobRecord, common: { verifier: Verifier; watchHealth: boolean; signal: AbortSignal }, keep: KeepRow) {
+    const opened = await openInput(job.inputFile, { shape: peopleShapeOf });
+    const columns = peopleColumnsOf(opened.shape.header, 'the list');
+    return findRows(opened.batches, {
+      ...common,
+      maxCandidates: DEFAULT_MAX_CANDIDATES,
+      learn: true,
+      personOf: (row) => personOf(row.cells, columns),
+      rcpts: () => 0,
+      facts: this.options.cache && patternFactsIn(this.options.cache),
+      sink: { write: (row, found) => keep(row, rowResultOf(found), storedFindOf(found)) },
+    });
+  }
+
   private async run(job: JobRecord, running: Running): Promise<void> {
     const { store } = this.options;
     const verifier = this.verifierFor(job);
@@ -193,25 +217,27 @@ export class JobRunner {
     try {
       // Rows are written again from the first: a resumed run reuses its answers, not its rows.
       await store.clearRows(job.number);
-      const opened = await openInput(job.inputFile, { column: job.column });
-      const outcome = await runRows(opened.batches, {
-        verifier,
-        creditPrice: this.options.creditPrice,
-        watchHealth: !this.options.verify.offline,
-        signal: running.controller.signal,
-        onProgress: (p) => (running.progress = p),
-        sink: {
-          write: (row, result) => {
-            store.putRow(job.number, row.index, { cells: row.cells, result });
-            live.completed += 1;
-            live.counts[result.result] += 1;
-            if (!result.duplicate) live.credits += result.credits_charged;
-            const codes = (live.reasons[result.result] ??= {});
-            codes[result.reason_code] = (codes[result.reason_code] ?? 0) + 1;
-            if (live.completed % SAVE_EVERY_ROWS === 0) store.update(job.number, snapshot(live));
-          },
-        },
-      });
+      const keep: KeepRow = (row, result, found) => {
+        store.putRow(job.number, row.index, found ? { cells: row.cells, result, found } : { cells: row.cells, result });
+        live.completed += 1;
+        live.counts[result.result] += 1;
+        if (!result.duplicate) live.credits += result.credits_charged;
+        const codes = (live.reasons[result.result] ??= {});
+        codes[result.reason_code] = (codes[result.reason_code] ?? 0) + 1;
+        if (live.completed % SAVE_EVERY_ROWS === 0) store.update(job.number, snapshot(live));
+      };
+      const sink: RowSink = { write: (row, result) => keep(row, result) };
+      const common = { verifier, watchHealth: !this.options.verify.offline, signal: running.controller.signal };
+      // Find jobs (seed 000's second type) go through the finder's loop, the rest through run-rows.
+      const outcome =
+        job.type === 'find'
+          ? await this.find(job, common, keep)
+          : await runRows((await openInput(job.inputFile, { column: job.column })).batches, {
+              ...common,
+              creditPrice: this.options.creditPrice,
+              onProgress: (p) => (running.progress = p),
+              sink,
+            });
       // The record says done only once every row it counts can be read.
       await store.flush();
       const kept = snapshot(live);

@@ -7,6 +7,7 @@ import { open, type Database, type RootDatabase } from 'lmdb';
 import { trackWriterJobs } from '../cache/store.js';
 import { RESULT_CATEGORIES, type ResultCategory, type RowResult } from '../core/types.js';
 import { RunError } from '../errors.js';
+import type { StoredFind } from '../finder/stored-find.js';
 
 export type JobState = 'pending' | 'running' | 'paused' | 'done' | 'failed';
 export type JobType = 'validate' | 'find';
@@ -51,6 +52,8 @@ export type ReasonCounts = Partial<Record<ResultCategory, Record<string, number>
 export interface StoredRow {
   cells: string[];
   result: RowResult;
+  /** Find jobs: the finder's fields (result is then the verifier's answer for the address given). */
+  found?: StoredFind;
 }
 
 export type NewJob = Omit<JobRecord, 'number' | 'state' | 'completed' | 'counts' | 'credits' | 'createdAt'>;

@@ -9,11 +9,27 @@ import { pipeline } from 'node:stream/promises';
 import { stringify } from 'csv-stringify/sync';
 import { InputError } from '../errors.js';
 import { openInput } from '../io/read.js';
+import { peopleShapeOf } from '../finder/people-table.js';
 import type { JobRecord, JobSource, JobStore, JobType } from '../jobs/job-store.js';
 import { ApiError } from './errors.js';
 
 const inputPath = (dataDir: string, extension: string): string =>
   join(dataDir, 'inputs', `${randomBytes(12).toString('hex')}${extension}`);
+
+export interface PersonItem {
+  first_name: string;
+  last_name: string;
+  full_name: string;
+  domain: string;
+}
+export const PEOPLE_COLUMNS = ['first_name', 'last_name', 'full_name', 'domain'] as const;
+
+/** Writes people as a CSV (header first_name,last_name,full_name,domain), for find jobs. */
+export async function writePeopleList(dataDir: string, people: readonly PersonItem[]): Promise<string> {
+  const path = inputPath(dataDir, '.csv');
+  await writeFile(path, stringify([[...PEOPLE_COLUMNS], ...people.map((p) => PEOPLE_COLUMNS.map((c) => p[c]))]));
+  return path;
+}
 
 /** Writes addresses as a one-column CSV (header `email`), so every cell stays one cell. */
 export async function writeAddressList(dataDir: string, addresses: readonly string[]): Promise<string> {
@@ -76,7 +92,11 @@ export async function admitJob(jobs: JobStore, request: JobRequest): Promise<Job
   let total = 0;
   let header: string[];
   try {
-    const opened = await openInput(request.inputFile, { column: request.column });
+    // A people list has no address column: its shape is found by the finder's header names.
+    const opened = await openInput(
+      request.inputFile,
+      request.type === 'find' ? { shape: peopleShapeOf } : { column: request.column },
+    );
     header = opened.shape.header;
     for await (const batch of opened.batches) total += batch.length;
   } catch (error) {

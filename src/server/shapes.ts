@@ -1,6 +1,7 @@
 // Our results and jobs in each seed's words. Pure: the routes call these on what the store holds.
 import type { ResultCategory, RowResult, VerificationResult } from '../core/types.js';
 import type { JobRecord } from '../jobs/job-store.js';
+import type { StoredFind } from '../finder/stored-find.js';
 
 // The seed writes times to the second: 2026-04-05T12:00:05Z.
 const seconds = (iso: string | undefined): string | null => (iso === undefined ? null : iso.replace(/\.\d{3}Z$/, 'Z'));
@@ -21,6 +22,31 @@ function providerOf(result: VerificationResult): string {
 /** Seed 000's result item: `email`, `status`, `provider`, then all our result fields. */
 export function jobResultItem(result: RowResult): Record<string, unknown> {
   return { ...result, email: result.email, status: result.result, provider: providerOf(result) };
+}
+
+/**
+ * Seed 000's result item of a find job: the person as given, `email` and `status` (found,
+ * catch_all_guess, not_found, unknown, invalid_domain), then the finder's fields and, under
+ * `verification`, the verifier's answer for the address given.
+ */
+export function findResultItem(cells: string[], found: StoredFind, result: RowResult): Record<string, unknown> {
+  // The columns job-intake wrote: first_name, last_name, full_name, domain.
+  const [first_name = '', last_name = '', full_name = '', domain = ''] = cells;
+  return {
+    first_name,
+    last_name,
+    ...(full_name === '' ? {} : { full_name }),
+    domain,
+    email: found.email === '' ? null : found.email,
+    status: found.find_status,
+    confidence: found.confidence,
+    pattern: found.pattern === '' ? null : found.pattern,
+    provider: providerOf(result),
+    candidates_tried: found.candidates_tried,
+    searched_domain: found.domain,
+    reason: found.find_reason,
+    verification: found.email === '' && result.mx_host === '' ? null : { ...result, status: result.result },
+  };
 }
 
 const STATUS_000: Record<JobRecord['state'], string> = {

@@ -164,14 +164,6 @@ describe('seed 000 jobs', () => {
     });
     expect(badHook.status).toBe(400);
   });
-
-  it('answers find jobs with 501 until the finder lands', async () => {
-    const response = await server.call('/v1/jobs', {
-      json: { type: 'find', data: [{ first_name: 'Tim', last_name: 'Cook', domain: 'apple.com' }] },
-    });
-    expect(response.status).toBe(501);
-    expect(await response.json()).toMatchObject({ error: 'Not Implemented' });
-  });
 });
 
 describe('rate limit', () => {

@@ -1,11 +1,11 @@
 // Seed 000: asynchronous jobs (POST/GET /v1/jobs, GET /v1/jobs/{id}, paginated results) and the
-// job.completed webhook. `find` jobs wait for the finder (501 until then).
+// job.completed webhook. `find` jobs (first_name, last_name, domain) run the finder.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { JobRecord } from '../../jobs/job-store.js';
 import { ApiError } from '../errors.js';
 import type { ServerDeps } from '../app.js';
-import { admitJob, writeAddressList } from '../job-intake.js';
-import { gtmJob, jobNumberOf, jobResultItem } from '../shapes.js';
+import { admitJob, writeAddressList, writePeopleList, type PersonItem } from '../job-intake.js';
+import { findResultItem, gtmJob, jobNumberOf, jobResultItem } from '../shapes.js';
 import { OPEN_OBJECT } from '../schemas.js';
 
 const MAX_PER_PAGE = 1000;
@@ -38,6 +38,29 @@ function pageNumber(text: string | undefined, name: string, fallback: number, ma
   return n;
 }
 
+function emailItem(item: unknown, i: number): string {
+  const email = (item as { email?: unknown }).email;
+  if (typeof email !== 'string') throw new ApiError(400, `data[${i}] has no email field: each item is {"email": "…"}`);
+  return email;
+}
+
+/** A find item: first_name, last_name and domain (a website is taken too); full_name may stand for the two names. */
+function personItem(item: unknown, i: number): PersonItem {
+  const fields = item as Record<string, unknown>;
+  const text = (name: string) => (typeof fields[name] === 'string' ? (fields[name] as string) : undefined);
+  const domain = text('domain') ?? text('website');
+  const first = text('first_name');
+  const last = text('last_name');
+  const full = text('full_name') ?? text('name');
+  if (domain !== undefined && ((first !== undefined && last !== undefined) || full !== undefined)) {
+    return { first_name: first ?? '', last_name: last ?? '', full_name: full ?? '', domain };
+  }
+  throw new ApiError(
+    400,
+    `data[${i}] needs first_name, last_name and domain: each item is {"first_name": "…", "last_name": "…", "domain": "…"}`,
+  );
+}
+
 interface CreateBody {
   type: string;
   data: unknown[];
@@ -66,19 +89,21 @@ export function jobRoutes(app: FastifyInstance, deps: ServerDeps): void {
     },
     async (request, reply) => {
       const { type, data } = request.body;
-      if (type === 'find') throw new ApiError(501, 'Find jobs are not available yet: only type "validate" is');
-      if (type !== 'validate') throw new ApiError(400, `Unknown job type ${JSON.stringify(type)}: use "validate" or "find"`);
-      if (data.length === 0) throw new ApiError(400, 'Data is empty: send at least one item with an email field');
-      const addresses = data.map((item, i) => {
-        const email = (item as { email?: unknown }).email;
-        if (typeof email !== 'string') throw new ApiError(400, `data[${i}] has no email field: each item is {"email": "…"}`);
-        return email;
-      });
+      if (type !== 'validate' && type !== 'find') {
+        throw new ApiError(400, `Unknown job type ${JSON.stringify(type)}: use "validate" or "find"`);
+      }
+      if (data.length === 0) {
+        const item = type === 'find' ? 'first_name, last_name and domain fields' : 'an email field';
+        throw new ApiError(400, `Data is empty: send at least one item with ${item}`);
+      }
       const webhookUrl = checkWebhookUrl(request.body.webhook_url);
-      const inputFile = await writeAddressList(deps.dataDir, addresses);
+      const inputFile =
+        type === 'find'
+          ? await writePeopleList(deps.dataDir, data.map(personItem))
+          : await writeAddressList(deps.dataDir, data.map(emailItem));
       const job = await admitJob(deps.jobs, {
         owner: request.owner!,
-        type: 'validate',
+        type,
         label: '',
         source: 'api',
         inputFile,
@@ -118,7 +143,7 @@ export function jobRoutes(app: FastifyInstance, deps: ServerDeps): void {
       const offset = (page - 1) * perPage;
       const rows = offset < job.total ? deps.jobs.rows(job.number, offset, perPage) : [];
       return {
-        results: rows.map((row) => jobResultItem(row.result)),
+        results: rows.map((row) => (row.found ? findResultItem(row.cells, row.found, row.result) : jobResultItem(row.result))),
         page,
         per_page: perPage,
         total: job.total,
