@@ -79,9 +79,13 @@ export async function runRows(batches: AsyncIterable<DataRow[]>, options: RunRow
   };
 
   let end: RunEnd = 'finished';
+  // Where the run stood when it was stopped: answers that arrive after (retries cut short, which
+  // stay unknown and are asked again next time) are not what the stop decided.
+  let atStop: RunProgress | undefined;
   const stop = (why: RunEnd) => {
     if (end !== 'finished') return;
     end = why;
+    atStop = { ...progress };
     verifier.close();
   };
   const onAbort = () => stop('interrupted');
@@ -133,7 +137,7 @@ export async function runRows(batches: AsyncIterable<DataRow[]>, options: RunRow
   }
   return {
     end,
-    progress: { ...progress },
+    progress: atStop ?? { ...progress },
     summary: summary.finish(now() - started),
     rowsRead: progress.rowsRead,
     ipBlocked: trouble === 'ip_blocked',
