@@ -12,12 +12,11 @@ import { mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
+import { systemClock, type Clock } from '../core/clock.js';
 import { RunError } from '../errors.js';
 
-/** ms since epoch; passed in so tests use their own. */
-export interface Clock {
-  now(): number;
-}
+// The project's one clock; the store only reads it.
+export type { Clock } from '../core/clock.js';
 
 export interface CacheStats {
   dnsHits: number;
@@ -54,7 +53,8 @@ export interface CacheStore {
 
 export interface CacheStoreOptions {
   dir: string;
-  clock?: Clock;
+  /** Only read, never asked to schedule: a clock with just now() will do. */
+  clock?: Pick<Clock, 'now'>;
 }
 
 /**
@@ -65,8 +65,6 @@ export const CACHE_FORMAT_VERSION = 1;
 
 /** The LMDB file inside the cache dir (LMDB puts `cache.mdb-lock` beside it). */
 export const CACHE_FILE = 'cache.mdb';
-
-const systemClock: Clock = { now: () => Date.now() };
 
 const SWEEP_EVERY_MS = 24 * 60 * 60 * 1000;
 
@@ -249,7 +247,7 @@ class LmdbCacheStore implements CacheStore {
 
   constructor(
     private readonly root: RootDatabase<string, string>,
-    private readonly clock: Clock,
+    private readonly clock: Pick<Clock, 'now'>,
   ) {
     this.writersIdle = trackWriterJobs(root);
     const onWriteError = (error: unknown): void => {

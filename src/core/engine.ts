@@ -5,7 +5,8 @@
 import { randomBytes } from 'node:crypto';
 import pLimit from 'p-limit';
 import QuickLRU from 'quick-lru';
-import { DomainQueue, systemClock, type AskMailboxes, type Clock } from './domain-queue.js';
+import { systemClock, type Clock } from './clock.js';
+import { DomainQueue, type AskMailboxes } from './domain-queue.js';
 import { HostLimit } from './host-limit.js';
 import { hostSetKey, SessionBatcher, type HostSlots } from './session-batcher.js';
 import { flagsOf, NO_FLAGS } from './flags.js';

@@ -3,7 +3,7 @@
 // many at once; after a quiet spell without that, one more at a time, up to --per-host.
 // Additive increase, multiplicative decrease, as TCP treats a congested link.
 import pLimit, { type LimitFunction } from 'p-limit';
-import type { Clock } from './domain-queue.js';
+import type { Clock } from './clock.js';
 import type { MailboxResult } from './types.js';
 
 /** How long after the last push-back a host goes before it is given one more session. */
