@@ -2,6 +2,7 @@
 import { writeFile } from 'node:fs/promises';
 import { mergeOutputs } from '../io/merge.js';
 import { renderSummary } from '../report/render.js';
+import { createSummary } from '../report/summary.js';
 import { RunError, UsageError } from '../errors.js';
 import type { Streams } from './run.js';
 
@@ -15,7 +16,7 @@ export async function runMerge(
   if (creditPrice !== undefined && (!Number.isFinite(creditPrice) || creditPrice < 0)) {
     throw new UsageError(`--credit-price ${flags.creditPrice}: expected a price in USD such as 0.001`);
   }
-  const merged = await mergeOutputs(inputs, { outDir: flags.outDir, creditPrice });
+  const merged = await mergeOutputs(inputs, { outDir: flags.outDir, creditPrice, summarize: createSummary });
   const color = !env.NO_COLOR && streams.stdout.isTTY === true;
   streams.stdout.write(`${renderSummary(merged.summary, { color })}\n${Object.values(merged.paths).join('\n')}\n`);
   if (flags.summaryJson) {

@@ -1,5 +1,7 @@
 // `merge`: joins the split CSVs of several shard runs (--shard K/N) into one set, and their
 // summaries into one. Streamed: one row in memory at a time, whatever the shards' size.
+// The summary itself is report/'s: the caller hands in how to tally (report's createSummary),
+// so this room reads and writes files and knows nothing of how a summary is counted.
 import { once } from 'node:events';
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, readFile, readdir, rename, rm, stat } from 'node:fs/promises';
@@ -14,22 +16,29 @@ import {
   type ResultCategory,
   type RowResult,
 } from '../core/types.js';
-import { createSummary, type Summary } from '../report/summary.js';
 import { InputError, RunError, UsageError } from '../errors.js';
 
-export interface MergeOptions {
+/** Counts the merged rows into a summary of type S (report/summary's createSummary). */
+export interface Tally<S> {
+  add(row: RowResult): void;
+  finish(elapsedMs: number): S;
+}
+
+export interface MergeOptions<S> {
   outDir: string;
+  /** Starts the tally once the credit price is known (given, or agreed by the shards). */
+  summarize(creditPrice: number): Tally<S>;
   /** Output names `<base>.valid.csv` …; default: the inputs' common base, or `merged`. */
   base?: string;
   /** Default: the price the shards were run with (their summary.json), else 0.001. */
   creditPrice?: number;
 }
 
-export interface MergeResult {
+export interface MergeResult<S> {
   /** The files written: every bucket that at least one input had. */
   paths: Partial<Record<OutputBucket, string>>;
   /** Counted from the merged rows; elapsed is the slowest shard's (they run side by side). */
-  summary: Summary;
+  summary: S;
   /** The split CSVs merged. */
   sources: string[];
   /** The shard summaries read. */
@@ -179,7 +188,7 @@ async function closeStream(stream: WriteStream): Promise<void> {
   await new Promise<void>((done, fail) => stream.end((error?: Error | null) => (error ? fail(error) : done())));
 }
 
-export async function mergeOutputs(inputs: string[], options: MergeOptions): Promise<MergeResult> {
+export async function mergeOutputs<S>(inputs: string[], options: MergeOptions<S>): Promise<MergeResult<S>> {
   const sources = await findSources(inputs);
   const files = [...sources.csv.values()].flat();
 
@@ -195,7 +204,7 @@ export async function mergeOutputs(inputs: string[], options: MergeOptions): Pro
   const columns = resultColumns(header, files[0]!);
 
   const shardSummaries = await Promise.all(sources.summaries.map(readSummary));
-  const summary = createSummary(creditPriceOf(shardSummaries, sources.summaries, options.creditPrice));
+  const summary = options.summarize(creditPriceOf(shardSummaries, sources.summaries, options.creditPrice));
 
   const outDir = resolve(options.outDir);
   const base = options.base ?? (sources.bases.size === 1 ? [...sources.bases][0]! : 'merged');

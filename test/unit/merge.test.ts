@@ -5,9 +5,13 @@ import { parse } from 'csv-parse/sync';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { bucketOf, type ResultCategory, type RowResult } from '../../src/core/types.js';
 import { InputError, UsageError } from '../../src/errors.js';
-import { mergeOutputs } from '../../src/io/merge.js';
+import { mergeOutputs, type MergeOptions } from '../../src/io/merge.js';
 import { openSplitWriter } from '../../src/io/write.js';
 import { createSummary } from '../../src/report/summary.js';
+
+/** The merge as the CLI runs it, with report's summary. */
+const merge = (inputs: string[], options: Omit<MergeOptions<unknown>, 'summarize'>) =>
+  mergeOutputs(inputs, { ...options, summarize: createSummary });
 
 let root: string;
 beforeEach(async () => {
@@ -88,7 +92,7 @@ describe('merge', () => {
     );
 
     const out = join(root, 'merged');
-    const merged = await mergeOutputs([join(root, 's1'), join(root, 's2')], { outDir: out });
+    const merged = await merge([join(root, 's1'), join(root, 's2')], { outDir: out });
 
     expect(Object.keys(merged.paths).sort()).toEqual(['invalid', 'risky', 'unknown', 'valid']);
     expect(merged.paths.valid).toBe(join(out, 'list.valid.csv'));
@@ -132,7 +136,7 @@ describe('merge', () => {
       [['c@b.example', 'old'], 'invalid'],
     ]);
 
-    const merged = await mergeOutputs([join(root, 's1', 'list.valid.csv'), join(root, 's2', 'list.valid.csv')], {
+    const merged = await merge([join(root, 's1', 'list.valid.csv'), join(root, 's2', 'list.valid.csv')], {
       outDir: join(root, 'out'),
       base: 'clean',
       creditPrice: 0.01,
@@ -151,7 +155,7 @@ describe('merge', () => {
     await shardRun(join(root, 's1'), ['email'], [[['a@a.example'], 'valid']]);
     await shardRun(join(root, 's2'), ['name', 'email'], [[['B', 'b@b.example'], 'valid']]);
     const out = join(root, 'out');
-    const merging = mergeOutputs([join(root, 's1'), join(root, 's2')], { outDir: out });
+    const merging = merge([join(root, 's1'), join(root, 's2')], { outDir: out });
     await expect(merging).rejects.toThrow(InputError);
     await expect(merging).rejects.toThrow(
       /its columns differ from those of .*s1.list\.valid\.csv; merge only shards of one list/,
@@ -162,24 +166,24 @@ describe('merge', () => {
   it('refuses files that are not email-verify output, and incomplete shards', async () => {
     await mkdir(join(root, 'other'));
     await writeFile(join(root, 'other', 'x.valid.csv'), 'email,result\na@b.example,valid\n');
-    await expect(mergeOutputs([join(root, 'other', 'x.valid.csv')], { outDir: root })).rejects.toThrow(
+    await expect(merge([join(root, 'other', 'x.valid.csv')], { outDir: root })).rejects.toThrow(
       /does not end with email-verify's result columns/,
     );
-    await expect(mergeOutputs([join(root, 'other')], { outDir: root })).rejects.toThrow(/x\.risky\.csv is missing/);
-    await expect(mergeOutputs([join(root, 'nowhere')], { outDir: root })).rejects.toThrow(/no such file or folder/);
-    await expect(mergeOutputs([root], { outDir: root })).rejects.toThrow(/holds no split CSVs/);
+    await expect(merge([join(root, 'other')], { outDir: root })).rejects.toThrow(/x\.risky\.csv is missing/);
+    await expect(merge([join(root, 'nowhere')], { outDir: root })).rejects.toThrow(/no such file or folder/);
+    await expect(merge([root], { outDir: root })).rejects.toThrow(/holds no split CSVs/);
   });
 
   it("uses the shards' credit price, and asks for one when they disagree", async () => {
     await shardRun(join(root, 's1'), ['email'], [[['a@a.example'], 'valid']], { creditPrice: 0.002 });
     await shardRun(join(root, 's2'), ['email'], [[['b@b.example'], 'valid']], { creditPrice: 0.002 });
-    const same = await mergeOutputs([join(root, 's1'), join(root, 's2')], { outDir: join(root, 'out') });
+    const same = await merge([join(root, 's1'), join(root, 's2')], { outDir: join(root, 'out') });
     expect(same.summary.credits).toMatchObject({ credit_price: 0.002, pay_per_valid_cost: 0.004 });
 
     await shardRun(join(root, 's3'), ['email'], [[['c@c.example'], 'valid']], { creditPrice: 0.005 });
-    await expect(mergeOutputs([join(root, 's1'), join(root, 's3')], { outDir: join(root, 'out') })).rejects.toThrow(UsageError);
+    await expect(merge([join(root, 's1'), join(root, 's3')], { outDir: join(root, 'out') })).rejects.toThrow(UsageError);
     await writeFile(join(root, 's3', 'summary.json'), JSON.stringify({ estimate: true, total: 1 }));
-    await expect(mergeOutputs([join(root, 's3')], { outDir: join(root, 'out') })).rejects.toThrow(/--estimate summary/);
+    await expect(merge([join(root, 's3')], { outDir: join(root, 'out') })).rejects.toThrow(/--estimate summary/);
   });
 
   it('streams large shards', async () => {
@@ -189,7 +193,7 @@ describe('merge', () => {
     );
     await shardRun(join(root, 's1'), ['email'], rows);
     await shardRun(join(root, 's2'), ['email'], rows.slice(0, 10));
-    const merged = await mergeOutputs([join(root, 's1'), join(root, 's2')], { outDir: join(root, 'out') });
+    const merged = await merge([join(root, 's1'), join(root, 's2')], { outDir: join(root, 'out') });
     expect(merged.summary.total).toBe(20_010);
     expect(await lines(merged.paths.valid!)).toHaveLength(10_006);
   });
