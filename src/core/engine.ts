@@ -47,6 +47,11 @@ export interface DomainFacts {
 
 export interface VerifierDeps {
   clock?: Clock;
+  /**
+   * Told each mailbox answer the network gave (not those recalled or left unasked), with its
+   * typed outcome: what the run's health check reads (core/health.ts, observeAnswer).
+   */
+  onMailboxAnswer?(answer: { domain: string; mailbox: MailboxResult }): void;
   /** The local part of the catch-all probe; improbable by default. */
   probeLocalPart?: () => string;
   facts?: DomainFacts;
@@ -174,6 +179,7 @@ export function createVerifier(options: VerifyOptions, network: Network, deps: V
     if (findings.mx.kind !== 'mx') return findings;
     if (stopped) return { ...findings, notChecked: stopped };
     const { mailbox, catchAll } = await queueOf(syntax.domain, findings.mx.hosts).check(syntax.email);
+    if (!STOP_REASONS.has(mailbox.reason)) deps.onMailboxAnswer?.({ domain: syntax.domain, mailbox });
     return { ...findings, mailbox, catchAll: mailbox.outcome === 'accepted' ? catchAll : undefined };
   }
 

@@ -166,11 +166,23 @@ const rateLimited = any(
   /maximum number of connections/,
 );
 
+/**
+ * Our IP or host named as listed, banned or of bad reputation: a blocklist, not the recipient.
+ * ('554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org',
+ * "553 5.7.1 [BL21] Connections will not be accepted from 192.0.2.1, because the ip is in
+ * Spamhaus's list"). Many unrelated domains answering this way say our IP is blocked (health.ts).
+ */
+const blocklisted = any(
+  /spamhaus|spamcop|barracuda|sorbs|abusix|uceprotect|surbl/,
+  /black ?list|block ?list|dnsbl|\brbl\b|blocked using|(?<!not )\blisted (on|in|at|by)\b|\[bl\d+\]/,
+  /reputation|\bbanned\b|client host .*(blocked|rejected)/,
+);
+
 /** Blocks aimed at our IP, host or traffic rather than at the recipient. */
 const blocked = any(
-  /spamhaus|spamcop|barracuda|sorbs|abusix|proofpoint|cloudmark|trend micro|senderbase|sbrs|uceprotect|surbl/,
-  /black ?list|block ?list|\bblocked\b|\bbanned\b|\brbl\b|dnsbl|(?<!not )\blisted (on|in|at|by)\b/,
-  /reputation|\bspam\b|junk ?mail|unsolicited|backscatter/,
+  blocklisted,
+  /proofpoint|cloudmark|trend micro|senderbase|sbrs|\bblocked\b/,
+  /\bspam\b|junk ?mail|unsolicited|backscatter/,
   /will not be accepted|not accepting (connections|mail)|permanently deferred/,
   /reverse (dns|lookup|hostname)|\bptr\b|\brdns\b|find your (reverse )?hostname|client host rejected|helo command rejected/,
   /\bspf\b|dkim|dmarc|unauthenticated|authentication required|must authenticate/,
@@ -399,6 +411,15 @@ export function isNullSenderRefusal(reply: SmtpReply): boolean {
   // 502 not implemented, 503 bad sequence, 504 parameter not implemented, 53x auth: not the sender.
   if (code === 502 || code === 503 || code === 504 || (code >= 530 && code < 540)) return false;
   return !notAboutSender(wording(reply));
+}
+
+/**
+ * A refusal (4xx/5xx) that names our IP's or host's standing on a blocklist: the one place
+ * this is decided, for the verdict's classification above and for the run's health check.
+ */
+export function isBlocklistRefusal(reply: SmtpReply): boolean {
+  if (reply.code < 400 || reply.code > 599) return false;
+  return blocklisted(wording(reply));
 }
 
 /** The server demands STARTTLS before it goes on (e.g. '530 5.7.0 Must issue a STARTTLS command first'). */
