@@ -154,7 +154,12 @@ describe('--webhook', () => {
 describe('pipes', () => {
   it('stops quietly when the reader closes the pipe early (| head -1)', async () => {
     const input = Array.from({ length: 300 }, (_, i) => `user${i}@catchall.example`).join('\n');
-    const child = spawn('sh', ['-c', `node "${BIN}" - ${networkFlags.join(' ')} | head -1`], { stdio: ['pipe', 'pipe', 'pipe'] });
+    // A cache of its own (as runCli gives every run), not the user's.
+    const env = { ...process.env, XDG_CACHE_HOME: join(work, 'pipe-cache') };
+    const child = spawn('sh', ['-c', `node "${BIN}" - ${networkFlags.join(' ')} | head -1`], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env,
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
