@@ -5,7 +5,9 @@
 // lmdb-js resolves a commit (and so `flushed`) as soon as the main thread sees the commit flag
 // in the shared instruction buffer, which its writer thread sets *before* it is done with the
 // environment: WriteWorker::Write still calls mdb_env_get_userctx(env) and
-// ExtendedEnv::notifyUserCallbacks after publishing the flag. The main thread can see the flag
+// ExtendedEnv::notifyUserCallbacks after publishing the flag (lmdb 3.5.6, src/writer.cpp:
+// `atomic_fetch_or(instructions, TXN_COMMITTED)` at line 527, then the two calls at 529-530;
+// the source ships in node_modules/lmdb/src). The main thread can see the flag
 // early (another writer job's completion callback, or the check lmdb-js makes on every eighth
 // write), and `close()` then frees the environment under that thread. Backtraces from cores
 // taken under load: a libuv worker in WriteWorker::Write -> ExtendedEnv::notifyUserCallbacks ->
