@@ -12,12 +12,15 @@ import { mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
+import { systemClock, type Clock } from '../core/clock.js';
 import { RunError } from '../errors.js';
+import { trackWriterJobs } from './lmdb-writer-guard.js';
 
-/** ms since epoch; passed in so tests use their own. */
-export interface Clock {
-  now(): number;
-}
+// Imported from here by code written before the guard had its own module.
+export { trackWriterJobs } from './lmdb-writer-guard.js';
+
+// The project's one clock; the store only reads it.
+export type { Clock } from '../core/clock.js';
 
 export interface CacheStats {
   dnsHits: number;
@@ -54,7 +57,8 @@ export interface CacheStore {
 
 export interface CacheStoreOptions {
   dir: string;
-  clock?: Clock;
+  /** Only read, never asked to schedule: a clock with just now() will do. */
+  clock?: Pick<Clock, 'now'>;
 }
 
 /**
@@ -65,8 +69,6 @@ export const CACHE_FORMAT_VERSION = 1;
 
 /** The LMDB file inside the cache dir (LMDB puts `cache.mdb-lock` beside it). */
 export const CACHE_FILE = 'cache.mdb';
-
-const systemClock: Clock = { now: () => Date.now() };
 
 const SWEEP_EVERY_MS = 24 * 60 * 60 * 1000;
 
@@ -186,57 +188,6 @@ function withinMs(ms: number, promise: Promise<void>): Promise<void> {
   });
 }
 
-/**
- * Resolves once every writer job lmdb-js has started on the thread pool has finished.
- *
- * lmdb-js resolves a commit (and so `flushed`) as soon as the main thread sees the commit flag
- * in the shared instruction buffer, which its writer thread sets *before* it is done with the
- * environment: WriteWorker::Write still calls mdb_env_get_userctx(env) and
- * ExtendedEnv::notifyUserCallbacks after publishing the flag. The main thread can see the flag
- * early (another writer job's completion callback, or the check lmdb-js makes on every eighth
- * write), and `close()` then frees the environment under that thread: SIGSEGV in
- * std::_Hashtable::find <- ExtendedEnv::notifyUserCallbacks <- WriteWorker::Write, now and then
- * under load. A job's completion callback runs on the main thread only after its thread has
- * returned, so closing once every started job has called back is safe.
- */
-export function trackWriterJobs(root: RootDatabase<string, string>): () => Promise<void> {
-  type Callback = (this: unknown, status: number) => unknown;
-  type NativeEnv = { startWriting?: (address: number, callback: Callback) => void };
-  const env = (root as unknown as { env?: NativeEnv }).env;
-  const startWriting = env?.startWriting;
-  if (!env || typeof startWriting !== 'function') return () => Promise.resolve(); // another lmdb-js: nothing to wait for
-  let running = 0;
-  let idle: (() => void)[] = [];
-  const finished = (): void => {
-    running -= 1;
-    if (running > 0) return;
-    const waiting = idle;
-    idle = [];
-    for (const resolve of waiting) resolve();
-  };
-  // A native method: read-only on the prototype, so it is shadowed with an own property.
-  const tracked = (address: number, callback: Callback): void => {
-    // The native side calls back with the receiver set to the callback itself when the job is
-    // complete (writes_complete), and with an undefined receiver for progress reports.
-    const wrapped: Callback = function (this: unknown, status) {
-      try {
-        return callback.call(this, status);
-      } finally {
-        if (this === wrapped) finished();
-      }
-    };
-    running += 1;
-    try {
-      startWriting.call(env, address, wrapped);
-    } catch (error) {
-      finished();
-      throw error;
-    }
-  };
-  Object.defineProperty(env, 'startWriting', { value: tracked, configurable: true, writable: true });
-  return () => (running === 0 ? Promise.resolve() : new Promise<void>((resolve) => idle.push(resolve)));
-}
-
 class LmdbCacheStore implements CacheStore {
   private readonly dns: Table;
   private readonly facts: Table;
@@ -249,7 +200,7 @@ class LmdbCacheStore implements CacheStore {
 
   constructor(
     private readonly root: RootDatabase<string, string>,
-    private readonly clock: Clock,
+    private readonly clock: Pick<Clock, 'now'>,
   ) {
     this.writersIdle = trackWriterJobs(root);
     const onWriteError = (error: unknown): void => {
@@ -365,8 +316,8 @@ class LmdbCacheStore implements CacheStore {
       try {
         await this.root.flushed;
       } finally {
-        // Committed is not finished: see trackWriterJobs. Bounded, so that a writer job that
-        // never called back could not keep a cron job from ending.
+        // Committed is not finished: see lmdb-writer-guard.ts. Bounded, so that a writer job
+        // that never called back could not keep a cron job from ending.
         await withinMs(WRITERS_IDLE_WAIT_MS, this.writersIdle());
         await this.root.close();
       }
@@ -407,7 +358,7 @@ export function openCacheStore(options: CacheStoreOptions): CacheStore {
     mkdirSync(dir, { recursive: true });
     // overlappingSync (lmdb-js's default on Linux and macOS) syncs on a background thread that a
     // native exit hook must wind down; a cache needs no such speed. (It was not the cause of the
-    // crashes at close: see trackWriterJobs.) Commits still happen off the main thread.
+    // crashes at close: see lmdb-writer-guard.ts.) Commits still happen off the main thread.
     root = open<string, string>({ path: path.join(dir, CACHE_FILE), encoding: 'string', maxDbs: 8, overlappingSync: false });
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);

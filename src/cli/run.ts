@@ -12,7 +12,7 @@ import type { RetryStatus } from '../core/engine.js';
 import { openInput, type DataRow } from '../io/read.js';
 import { openSplitWriter, outputBaseName, recordWriter } from '../io/write.js';
 import { renderCredits, renderSummary } from '../report/render.js';
-import type { Summary } from '../report/summary.js';
+import type { Summary } from '../core/summary.js';
 import { EXIT_INTERRUPTED, InterruptedError, RunError, UsageError } from '../errors.js';
 import { inShard, type Shard } from '../io/shard.js';
 import { newJobId, sendWebhook, webhookPayload, type JobInfo } from '../report/webhook.js';

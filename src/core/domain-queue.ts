@@ -1,21 +1,11 @@
 // Per-domain scheduling of the SMTP stage: addresses of one domain wait in one queue and are
 // asked in batches, several RCPT per session; the catch-all probe rides in the domain's first
 // session; greylisted and other temporary answers are asked again later, while other work goes on.
+import type { Clock } from './clock.js';
 import type { CatchAllResult, MailboxResult, MxHost } from './types.js';
 
-export interface Clock {
-  now(): number;
-  /** Calls fn after ms; returns a function that cancels it. */
-  after(ms: number, fn: () => void): () => void;
-}
-
-export const systemClock: Clock = {
-  now: () => Date.now(),
-  after(ms, fn) {
-    const timer = setTimeout(fn, ms);
-    return () => clearTimeout(timer);
-  },
-};
+// Re-exported for the modules that imported the clock from here before it had its own.
+export { systemClock, type Clock } from './clock.js';
 
 export interface MailboxAnswer {
   mailbox: MailboxResult;

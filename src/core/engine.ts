@@ -5,7 +5,8 @@
 import { randomBytes } from 'node:crypto';
 import pLimit from 'p-limit';
 import QuickLRU from 'quick-lru';
-import { DomainQueue, systemClock, type AskMailboxes, type Clock } from './domain-queue.js';
+import { systemClock, type Clock } from './clock.js';
+import { DomainQueue, type AskMailboxes } from './domain-queue.js';
 import { HostLimit } from './host-limit.js';
 import { hostSetKey, SessionBatcher, type HostSlots } from './session-batcher.js';
 import { flagsOf, NO_FLAGS } from './flags.js';
@@ -65,6 +66,11 @@ export interface DomainFacts {
 
 export interface VerifierDeps {
   clock?: Clock;
+  /**
+   * Told each mailbox answer the network gave (not those recalled or left unasked), with its
+   * typed outcome: what the run's health check reads (core/health.ts, observeAnswer).
+   */
+  onMailboxAnswer?(answer: { domain: string; mailbox: MailboxResult }): void;
   /** The local part of the catch-all probe; improbable by default. */
   probeLocalPart?: () => string;
   facts?: DomainFacts;
@@ -201,6 +207,7 @@ export function createVerifier(options: VerifyOptions, network: Network, deps: V
     if (findings.mx.kind !== 'mx') return findings;
     if (stopped) return { ...findings, notChecked: stopped };
     const { mailbox, catchAll } = await queueOf(syntax.domain, findings.mx.hosts).check(syntax.email);
+    if (!STOP_REASONS.has(mailbox.reason)) deps.onMailboxAnswer?.({ domain: syntax.domain, mailbox });
     return { ...findings, mailbox, catchAll: mailbox.outcome === 'accepted' ? catchAll : undefined };
   }
 

@@ -1,21 +1,16 @@
 // Facts about an address that need no network: role inbox, free provider, disposable, typo.
-// The lists are maintained packages, not lists typed by hand.
-import { createRequire } from 'node:module';
+// The lists are maintained packages, not lists typed by hand, and arrive as modules: core
+// reads no file (the layering rule in eslint.config.js).
 import { disposableEmailBlocklistSet } from 'disposable-email-domains-js';
 import spellChecker from '@zootools/email-spell-checker';
+import roleLists from 'role-based-email-addresses';
+// The free-provider list ships in data/ (see data/LICENSE-free-email-domains.md): the package's
+// postinstall downloads it again and fails offline. src/core and dist/core are equally deep.
+import freeDomainList from '../../data/free-email-domains.js';
 import type { AddressFlags } from './types.js';
 import { memoized } from './memo.js';
 
-const require = createRequire(import.meta.url);
-// The free-provider list ships in data/ (see data/LICENSE-free-email-domains.md): the package's
-// postinstall downloads it again and fails offline. src/core and dist/core are equally deep.
-const freeDomains = new Set<string>(require('../../data/free-email-domains.json') as string[]);
-const roleLists = require('role-based-email-addresses') as string[] & {
-  MARKETING: string[];
-  NOTIFICATION: string[];
-  MEETING: string[];
-  OTHER: string[];
-};
+const freeDomains: ReadonlySet<string> = new Set(freeDomainList);
 
 // The seeds name role types by purpose ("information", "support", "sales"). The package
 // groups prefixes differently, so the best-known prefixes get the seeds' names and the

@@ -6,7 +6,7 @@
 // small company host (a few sessions) never grows past --per-host; a big provider does. Big providers answer thousands of sessions a minute:
 // held at --per-host they made a consumer list's gmail.com tail the whole run (issue 15).
 import pLimit, { type LimitFunction } from 'p-limit';
-import type { Clock } from './domain-queue.js';
+import type { Clock } from './clock.js';
 import type { MailboxResult } from './types.js';
 
 /** How long after the last push-back a host goes before it is given one more session. */

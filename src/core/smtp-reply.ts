@@ -166,11 +166,22 @@ const rateLimited = any(
   /maximum number of connections/,
 );
 
-/** Blocks of our IP address or host: its reputation, a blocklist, its missing reverse DNS. */
+/**
+ * Our IP or host named as listed, banned or of bad reputation: a blocklist, not the recipient.
+ * ('554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org',
+ * "553 5.7.1 [BL21] Connections will not be accepted from 192.0.2.1, because the ip is in
+ * Spamhaus's list"). Many unrelated domains answering this way say our IP is blocked (health.ts).
+ */
+const blocklisted = any(
+  /spamhaus|spamcop|barracuda|sorbs|abusix|uceprotect|surbl/,
+  /black ?list|block ?list|dnsbl|\brbl\b|blocked using|(?<!not )\blisted (on|in|at|by)\b|\[bl\d+\]/,
+  /reputation|\bbanned\b|client host .*(blocked|rejected)/,
+);
+
+/** Blocks of our IP address or host: a blocklist, its reputation, its missing reverse DNS. */
 const ipBlocked = any(
-  /spamhaus|spamcop|barracuda|sorbs|abusix|proofpoint|cloudmark|trend micro|senderbase|sbrs|uceprotect|surbl/,
-  /black ?list|block ?list|\bblocked\b|\bbanned\b|\brbl\b|dnsbl|(?<!not )\blisted (on|in|at|by)\b/,
-  /reputation/,
+  blocklisted,
+  /proofpoint|cloudmark|trend micro|senderbase|sbrs|\bblocked\b/,
   /reverse (dns|lookup|hostname)|\bptr\b|\brdns\b|find your (reverse )?hostname|client host rejected|helo command rejected/,
 );
 
@@ -426,6 +437,16 @@ export function isNullSenderRefusal(reply: SmtpReply): boolean {
  */
 export function isIpBlock(reply: SmtpReply): boolean {
   return reply.code >= 400 && reply.code <= 599 && ipBlocked(wording(reply));
+}
+
+/**
+ * A refusal (4xx/5xx) that names our IP's or host's standing on a blocklist: the one place
+ * this is decided, for the run's health check (isIpBlock also covers a missing reverse DNS,
+ * which is about one host's rule, not our IP's standing everywhere).
+ */
+export function isBlocklistRefusal(reply: SmtpReply): boolean {
+  if (reply.code < 400 || reply.code > 599) return false;
+  return blocklisted(wording(reply));
 }
 
 /** The server demands STARTTLS before it goes on (e.g. '530 5.7.0 Must issue a STARTTLS command first'). */

@@ -16,7 +16,7 @@ import {
   type ResultCategory,
   type RowResult,
 } from '../core/types.js';
-import { createSummary, type Summary } from '../report/summary.js';
+import { createSummary, type Summary } from '../core/summary.js';
 import { InputError, RunError, UsageError } from '../errors.js';
 import { INPUT_ROW_COLUMN } from './shard.js';
 import { checkShardSet, shardOfSummary, type ShardPart, type ShardSet } from './shard-set.js';

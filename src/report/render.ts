@@ -3,7 +3,7 @@ import { Chalk } from 'chalk';
 import Table from 'cli-table3';
 import { REASON_CODES, type ReasonCode } from '../core/reason-code.js';
 import { RESULT_CATEGORIES, type ResultCategory } from '../core/types.js';
-import { EXPLAINED_RESULTS, type CreditEstimate, type Summary } from './summary.js';
+import { EXPLAINED_RESULTS, type CreditEstimate, type Summary } from '../core/summary.js';
 
 const percent = (part: number, whole: number): string => (whole === 0 ? '0.0%' : `${((part * 100) / whole).toFixed(1)}%`);
 const usd = (n: number): string => `$${n.toFixed(n < 1 ? 4 : 2)}`;

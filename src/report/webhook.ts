@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { UsageError } from '../errors.js';
 import type { ResultCategory } from '../core/types.js';
-import type { CreditEstimate, Summary } from './summary.js';
+import type { CreditEstimate, Summary } from '../core/summary.js';
 
 /** The seed's payload, plus our per-result totals and credit estimate as extra keys. */
 export interface WebhookPayload {

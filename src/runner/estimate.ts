@@ -4,7 +4,7 @@ import { checkSyntax, duplicateKey } from '../core/syntax.js';
 import { hash53, HashSet53 } from '../core/hash.js';
 import { isDisposableDomain, roleTypeOf } from '../core/flags.js';
 import type { DataRow } from '../io/read.js';
-import { estimateCredits, type CreditEstimate } from '../report/summary.js';
+import { estimateCredits, type CreditEstimate } from '../core/summary.js';
 
 export interface ListEstimate {
   /** Data rows. */

@@ -6,7 +6,7 @@ import { IP_BLOCKED, verifyRows, type Verifier } from '../core/engine.js';
 import type { RowResult, VerificationResult } from '../core/types.js';
 import type { DataRow } from '../io/read.js';
 import { rowsOf } from '../io/read.js';
-import { createSummary, type Summary } from '../report/summary.js';
+import { createSummary, type Summary } from '../core/summary.js';
 import { RunError } from '../errors.js';
 
 export interface RowSink {

@@ -9,28 +9,19 @@ import {
   CACHE_FILE,
   CACHE_FORMAT_VERSION,
   type CacheStore,
-  type Clock,
   defaultCacheDir,
   noCache,
   openCacheStore,
-  trackWriterJobs,
 } from '../../src/cache/store.js';
 import type { CatchAllResult, MxResult } from '../../src/core/types.js';
 import { RunError } from '../../src/errors.js';
+import { manualClock, type ManualClock } from '../support/clock.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 
-class FakeClock implements Clock {
-  constructor(public ms = Date.UTC(2026, 0, 1)) {}
-  now(): number {
-    return this.ms;
-  }
-  advance(ms: number): void {
-    this.ms += ms;
-  }
-}
+const fakeClock = (): ManualClock => manualClock(Date.UTC(2026, 0, 1));
 
 const dirs: string[] = [];
 const stores: CacheStore[] = [];
@@ -41,7 +32,7 @@ function tempDir(): string {
   return dir;
 }
 
-function openStore(dir: string, clock?: Clock): CacheStore {
+function openStore(dir: string, clock?: ManualClock): CacheStore {
   const store = openCacheStore(clock ? { dir, clock } : { dir });
   stores.push(store);
   return store;
@@ -60,7 +51,7 @@ const acmeMx: MxResult = {
 
 describe('DNS answers', () => {
   it('expire with the TTL given at put time, positive and negative entries alike', () => {
-    const clock = new FakeClock();
+    const clock = fakeClock();
     const store = openStore(tempDir(), clock);
     store.putDns<MxResult>('mx:acme.example', acmeMx, HOUR);
     store.putDns<MxResult>('mx:gone.example', { kind: 'no_domain' }, 5 * MINUTE);
@@ -80,7 +71,7 @@ describe('DNS answers', () => {
   });
 
   it('keeps nothing for a TTL of zero, and a later put replaces an earlier one', () => {
-    const clock = new FakeClock();
+    const clock = fakeClock();
     const store = openStore(tempDir(), clock);
     store.putDns('mx:zero.example', acmeMx, 0);
     expect(store.getDns('mx:zero.example')).toBeUndefined();
@@ -94,7 +85,7 @@ describe('DNS answers', () => {
 
 describe('domain facts', () => {
   it('are kept per domain and kind, until their TTL', () => {
-    const clock = new FakeClock();
+    const clock = fakeClock();
     const store = openStore(tempDir(), clock);
     const catchAll: CatchAllResult = { isCatchAll: true, confidence: 'high', reply: '250 2.1.5 Ok' };
     store.putDomainFact('acme.example', 'catchall', catchAll, DAY);
@@ -114,7 +105,7 @@ describe('domain facts', () => {
 
 describe('results', () => {
   it('are not returned once older than the max age asked for', () => {
-    const clock = new FakeClock();
+    const clock = fakeClock();
     const store = openStore(tempDir(), clock);
     store.putResult('jane@acme.example', { email: 'jane@acme.example', result: 'valid' });
     clock.advance(3 * DAY);
@@ -146,7 +137,7 @@ describe('results', () => {
 
 describe('persistence', () => {
   it('keeps everything across close and reopen', async () => {
-    const clock = new FakeClock();
+    const clock = fakeClock();
     const dir = tempDir();
     const first = openCacheStore({ dir, clock });
     first.putDns('mx:acme.example', acmeMx, HOUR);
@@ -192,7 +183,7 @@ describe('persistence', () => {
   });
 
   it('drops expired DNS answers and facts from disk at most once a day, on open', async () => {
-    const clock = new FakeClock();
+    const clock = fakeClock();
     const dir = tempDir();
     const first = openCacheStore({ dir, clock });
     first.putDns('mx:short.example', acmeMx, MINUTE);
@@ -422,25 +413,4 @@ describe('several processes', () => {
     },
     2 * CHILD_TIMEOUT_MS + 15_000,
   );
-});
-
-describe('closing while lmdb writer threads finish (the SIGSEGV of issue 5)', () => {
-  it('sees every writer job lmdb starts and tells when the last one has called back', async () => {
-    const root = open<string, string>({ path: path.join(tempDir(), 'w.mdb'), encoding: 'string' });
-    const writersIdle = trackWriterJobs(root);
-    // Without lmdb's internal startWriting the guard does nothing: an upgrade must not lose it.
-    expect(Object.prototype.hasOwnProperty.call((root as unknown as { env: object }).env, 'startWriting')).toBe(true);
-    let started = 0;
-    const env = (root as unknown as { env: { startWriting: (...args: unknown[]) => void } }).env;
-    const tracked = env.startWriting;
-    env.startWriting = (...args: unknown[]) => {
-      started += 1;
-      tracked(...args);
-    };
-    for (let i = 0; i < 200; i++) void root.put(`k${i}`, `v${i}`);
-    await root.flushed;
-    await writersIdle();
-    expect(started).toBeGreaterThan(0);
-    await root.close();
-  });
 });

@@ -89,6 +89,18 @@ describe('the cache across runs', () => {
   });
 });
 
+/**
+ * Polls until `condition` holds; fails, rather than going on at an arbitrary moment, if it does
+ * not within `limitMs` (a child starting on a loaded machine may take seconds).
+ */
+async function waitFor(condition: () => boolean, what: string, limitMs = 30_000): Promise<void> {
+  const deadline = Date.now() + limitMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what} after ${limitMs} ms`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 describe('resume', () => {
   /** Connections each tarpit host has had so far. */
   const slowConnections = () => Array.from({ length: SLOW_DOMAINS }, (_, i) => net.counters(`mx.slow${i}.example`).connections);
@@ -123,11 +135,9 @@ describe('resume', () => {
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     const closed = new Promise((r) => child.on('close', r));
-    // Interrupt once the first tarpits hold connections (bounded wait: 10 s at most).
-    for (let i = 0; i < 200; i++) {
-      if (slowConnections().some((n) => n > 0)) break;
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    // Interrupt once the first tarpits hold connections. Twelve tarpits, two at a time, a second
+    // each, leave about five seconds in which some have been asked and others not.
+    await waitFor(() => slowConnections().some((n) => n > 0), 'a tarpit connection');
     child.kill('SIGINT');
     const code = await closed;
     expect(code).toBe(130);
@@ -148,7 +158,7 @@ describe('resume', () => {
     expect(acmeAsked.filter((r) => /^a\d@/.test(r)).sort()).toEqual(addresses.slice(0, 6));
     const rows = await splitRows(out, 'resume');
     expect(rows.map((r) => r.input).sort()).toEqual([...addresses].sort());
-  }, 60_000);
+  }, 90_000);
 
   it('after kill -9, the same command finishes the job; only addresses in flight are asked again', async () => {
     // Some hosts answer, as in any real list (all tarpits would look like port 25 blocked).
@@ -166,8 +176,9 @@ describe('resume', () => {
 
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'ignore'] });
     const closed = new Promise((r) => child.on('close', (_code, signal) => r(signal)));
-    // Kill once four addresses have been answered (two rounds of two tarpits): bounded wait.
-    for (let i = 0; i < 200 && asked().reduce((a, b) => a + b, 0) < 6; i++) await new Promise((r) => setTimeout(r, 50));
+    // Kill once six tarpit connections were made: two rounds of two answered (four addresses),
+    // the third round in flight.
+    await waitFor(() => asked().reduce((a, b) => a + b, 0) >= 6, 'six tarpit connections');
     child.kill('SIGKILL');
     expect(await closed).toBe('SIGKILL');
     const askedBeforeKill = asked();
@@ -184,5 +195,5 @@ describe('resume', () => {
     expect(askedBeforeKill.filter((n) => n > 0).length).toBeGreaterThanOrEqual(4);
     const rows = await splitRows(out, 'killed');
     expect(rows.map((r) => r.input).sort()).toEqual([...addresses].sort());
-  }, 60_000);
+  }, 90_000);
 });

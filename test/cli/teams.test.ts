@@ -218,10 +218,9 @@ describe('config file', () => {
     const cacheHome = join(dir, 'cache-home');
     const run = async (config: object) => {
       await writeFile(join(dir, 'email-verify.config.json'), JSON.stringify({ ...config, quiet: true }));
-      // keepCache: the helper adds no --no-cache of its own, so only the config decides.
+      // runCli adds no --no-cache of its own, so only the config decides.
       return runCli(['list.txt', '--out-dir', 'out', ...networkFlags], {
         cwd: dir,
-        keepCache: true,
         env: { XDG_CACHE_HOME: cacheHome },
       });
     };
@@ -327,7 +326,12 @@ describe('--webhook', () => {
 describe('pipes', () => {
   it('stops quietly when the reader closes the pipe early (| head -1)', async () => {
     const input = Array.from({ length: 300 }, (_, i) => `user${i}@catchall.example`).join('\n');
-    const child = spawn('sh', ['-c', `node "${BIN}" - ${networkFlags.join(' ')} | head -1`], { stdio: ['pipe', 'pipe', 'pipe'] });
+    // A cache of its own (as runCli gives every run), not the user's.
+    const env = { ...process.env, XDG_CACHE_HOME: join(work, 'pipe-cache') };
+    const child = spawn('sh', ['-c', `node "${BIN}" - ${networkFlags.join(' ')} | head -1`], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env,
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));

@@ -37,7 +37,7 @@ let net: SimNet;
 let work: string;
 let flags: string[];
 beforeAll(async () => {
-  const workspace = await cliWorkspace(SPEC, 'unattended', ['--no-cache']);
+  const workspace = await cliWorkspace(SPEC, 'unattended');
   ({ net, work, flags } = workspace);
   return workspace.close;
 });
@@ -99,7 +99,20 @@ describe('progress', () => {
   async function onTerminal(name: string, size: string, env: NodeJS.ProcessEnv, lines: string[]) {
     const list = join(work, `${name}.txt`);
     await writeFile(list, lines.join('\n'));
-    const args = [process.execPath, BIN, list, '--out-dir', join(work, `${name}-out`), '--timeout', '1500ms', ...flags];
+    // A cache of its own, as runCli gives every run: the user's would make runs depend on each other.
+    const cacheDir = join(work, `${name}-cache`);
+    const args = [
+      process.execPath,
+      BIN,
+      list,
+      '--out-dir',
+      join(work, `${name}-out`),
+      '--cache-dir',
+      cacheDir,
+      '--timeout',
+      '1500ms',
+      ...flags,
+    ];
     const command = args.map((a) => `'${a}'`).join(' ');
     const child = spawn('script', ['-qfec', `stty ${size}; ${command}`, '/dev/null'], {
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -4,6 +4,7 @@ import { createConnection } from 'node:net';
 import { Resolver } from 'node:dns/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SmtpSession } from '../../src/smtp/session.js';
+import { manualClock } from '../support/clock.js';
 import { activeResources, excessAfterSettling } from '../support/resources.js';
 import { startSimNet, type HostBehaviour, type SimNet, type SimNetSpec } from '../support/simnet.js';
 
@@ -42,26 +43,27 @@ async function rcpts(net: SimNet, host: string, recipients: string[]): Promise<s
 
 describe('greylist', () => {
   it('answers 450 until delayMs after the first attempt, then the inner behaviour decides', async () => {
-    // Long enough that the retry below surely comes before it, even on a loaded machine.
+    // The host's clock is the test's: "before the delay" cannot slip past it on a loaded machine.
+    const clock = manualClock();
     const delayMs = 1500;
     const net = await start({
       hosts: {
         'mx.grey.example': { behaviour: { kind: 'greylist', delayMs, inner: { kind: 'mailboxes', mailboxes: ['alice'] } } },
       },
       domains: {},
+      now: clock.now,
     });
     const first = await rcpts(net, 'mx.grey.example', ['alice@grey.example', 'bob@grey.example']);
-    // Both were first seen before this moment.
-    const firstSeenBy = Date.now();
     for (const reply of first) {
       expect(reply).toMatch(
         /^450 4\.7\.1 <\w+@grey\.example>: Recipient address rejected: Greylisted, see http:\/\/postgrey\.schweikert\.ch\/help\/grey\.example\.html$/,
       );
     }
     // A retry before the delay is still greylisted.
+    clock.advance(delayMs - 1);
     expect((await rcpts(net, 'mx.grey.example', ['alice@grey.example']))[0]).toMatch(/^450 /);
 
-    await sleep(firstSeenBy + delayMs + 20 - Date.now());
+    clock.advance(1);
     const later = await rcpts(net, 'mx.grey.example', ['alice@grey.example', 'bob@grey.example', 'carol@grey.example']);
     expect(later[0]).toMatch(/^250 /);
     expect(later[1]).toMatch(/^550 5\.1\.1 /);
@@ -161,7 +163,8 @@ describe('close()', () => {
     const resolver = new Resolver({ timeout: 10_000, tries: 1 });
     resolver.setServers([net.dnsServer]);
     const lookup = resolver.resolveMx('slow.example').catch(() => 'no answer');
-    await sleep(200);
+    // Waited for, not slept on: every host has taken its client and the DNS query has arrived.
+    while (net.dnsQueries === 0 || hosts.some((host) => net.counters(host).connections === 0)) await sleep(10);
     for (const host of hosts) expect(net.counters(host).connections).toBe(1);
 
     await net.close();

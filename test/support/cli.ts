@@ -18,22 +18,17 @@ export interface CliRun {
 }
 
 /**
- * Runs the bin to completion. Each run gets a cache folder of its own (XDG_CACHE_HOME), so runs
- * do not see each other's answers, unless `env` names one.
+ * Runs the bin to completion, with the cache on as users run it: each run gets a cache folder
+ * of its own (XDG_CACHE_HOME, removed afterwards), so no test's answers depend on another's,
+ * unless `env` names one or the args pass --cache-dir / --no-cache.
  */
 export function runCli(
   args: string[],
-  options: { input?: string | Buffer; cwd?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv; keepCache?: boolean } = {},
+  options: { input?: string | Buffer; cwd?: string; timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
 ): Promise<CliRun> {
   const cacheHome = mkdtempSync(join(tmpdir(), 'email-verify-cache-'));
-  // Runs that are not about the cache go without it, so no test's answers depend on another's;
-  // the tests of the cache and of resume name --cache-dir. (This began as a guard against an
-  // lmdb crash at close, since found and fixed: trackWriterJobs in src/cache/store.ts.)
-  const aboutCache = args.some((a) => a === '--cache-dir' || a === '--no-cache');
-  const takesCacheFlag = args[0] !== 'merge' && !args.includes('--version') && !args.includes('--help');
-  const fullArgs = aboutCache || !takesCacheFlag || options.keepCache ? args : [...args, '--no-cache'];
   return new Promise<CliRun>((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...fullArgs], {
+    const child = spawn(process.execPath, [BIN, ...args], {
       cwd: options.cwd,
       env: { ...process.env, NO_COLOR: '1', CI: 'true', XDG_CACHE_HOME: cacheHome, ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],

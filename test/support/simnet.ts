@@ -70,7 +70,7 @@ export interface HostSpec {
   refuseNullSenderAtRcpt?: boolean;
   /** Answer 452 4.5.3 after this many RCPTs in one session. */
   maxRecipients?: number;
-  /** Greet with 421 4.7.0 when more than this many sessions are open (smtp-server hosts). */
+  /** Greet with 421 4.7.0 when this many sessions are already in conversation (smtp-server hosts). */
   maxConnections?: number;
   /** false: do not advertise STARTTLS in EHLO (smtp-server hosts), so clients stay in plain text. */
   advertiseStartTls?: boolean;
@@ -124,6 +124,11 @@ export interface SimNetSpec {
   dnsDelayMs?: number;
   /** The TTL of every DNS record, in seconds; 300 by default. */
   dnsTtl?: number;
+  /**
+   * The greylisting hosts' clock, ms (Date.now by default): a test that passes its own steps
+   * past `delayMs` without waiting, so a busy machine cannot make a retry late.
+   */
+  now?: () => number;
 }
 
 export interface HostCounters {
@@ -209,7 +214,7 @@ type Answer = { code: number; text: string } | null;
 /** First-attempt times per greylisting behaviour, keyed by recipient. */
 type GreylistState = WeakMap<HostBehaviour, Map<string, number>>;
 
-function rcptAnswer(b: HostBehaviour, address: string, greylists: GreylistState): Answer {
+function rcptAnswer(b: HostBehaviour, address: string, greylists: GreylistState, now: () => number): Answer {
   const local = localOf(address);
   switch (b.kind) {
     case 'catch_all':
@@ -226,21 +231,21 @@ function rcptAnswer(b: HostBehaviour, address: string, greylists: GreylistState)
       if (!firstSeen) greylists.set(b, (firstSeen = new Map()));
       const key = address.toLowerCase();
       const first = firstSeen.get(key);
-      if (first === undefined) firstSeen.set(key, Date.now());
-      if (first === undefined || Date.now() - first < b.delayMs) {
+      if (first === undefined) firstSeen.set(key, now());
+      if (first === undefined || now() - first < b.delayMs) {
         return {
           code: 450,
           text: `4.7.1 <${address}>: Recipient address rejected: Greylisted, see http://postgrey.schweikert.ch/help/${domainOf(address)}.html`,
         };
       }
-      return rcptAnswer(b.inner, address, greylists);
+      return rcptAnswer(b.inner, address, greylists, now);
     }
     case 'reset_after_mail':
     case 'malformed_multiline':
     case 'dribble':
     case 'tls_fail':
     case 'never_closes':
-      return rcptAnswer(b.inner ?? { kind: 'catch_all' }, address, greylists);
+      return rcptAnswer(b.inner ?? { kind: 'catch_all' }, address, greylists, now);
     default:
       return { code: 451, text: '4.3.0 Temporary failure' };
   }
@@ -254,8 +259,15 @@ interface HostRuntime {
   /** RCPT count per session id, for maxRecipients. */
   perSession: Map<string, number>;
   timers: Timers;
-  /** Sessions open now (smtp-server hosts). */
-  open: number;
+  now: () => number;
+  /**
+   * Sessions in conversation now (smtp-server hosts), for maxConnections. A session leaves when
+   * its QUIT arrives, not when its socket closes: the client opens its next session only after
+   * the reply to QUIT, but the close of the old socket may reach us after that next connection,
+   * which would then be turned away for a session that had already ended. A session turned away
+   * never enters.
+   */
+  conversing: Set<string>;
 }
 
 /** 452 after maxRecipients, else the behaviour's answer. */
@@ -266,11 +278,11 @@ function answerRcpt(host: HostRuntime, sessionId: string, address: string): Answ
   if (host.spec.maxRecipients !== undefined && count > host.spec.maxRecipients) {
     return { code: 452, text: '4.5.3 Too many recipients' };
   }
-  return rcptAnswer(host.spec.behaviour, address, host.greylists);
+  return rcptAnswer(host.spec.behaviour, address, host.greylists, host.now);
 }
 
 /** Records what a client sends and counts its QUIT and RCPT commands by reading the lines. */
-function recorder(counters: HostCounters, session: number): (chunk: Buffer | string) => void {
+function recorder(counters: HostCounters, session: number, onQuit: () => void): (chunk: Buffer | string) => void {
   let partial = '';
   return (chunk) => {
     const text = typeof chunk === 'string' ? chunk : chunk.toString('latin1');
@@ -282,7 +294,10 @@ function recorder(counters: HostCounters, session: number): (chunk: Buffer | str
     while ((newline = partial.indexOf('\n')) >= 0) {
       const line = partial.slice(0, newline);
       partial = partial.slice(newline + 1);
-      if (/^QUIT\b/i.test(line)) counters.quits += 1;
+      if (/^QUIT\b/i.test(line)) {
+        counters.quits += 1;
+        onQuit();
+      }
       if (/^RCPT TO:/i.test(line)) counters.sessions[session] = (counters.sessions[session] ?? 0) + 1;
     }
     // A line this long is not a command; forget it rather than hold it.
@@ -303,10 +318,10 @@ function smtpServerFor(host: HostRuntime, recorders: Map<string, (chunk: Buffer 
     hideSTARTTLS: spec.advertiseStartTls === false,
     hideSMTPUTF8: spec.advertiseSmtpUtf8 === false,
     hidePIPELINING: spec.advertisePipelining === false,
-    onConnect(_session, callback) {
-      host.open += 1;
-      const crowded = spec.maxConnections !== undefined && host.open > spec.maxConnections;
+    onConnect(session, callback) {
+      const crowded = spec.maxConnections !== undefined && host.conversing.size >= spec.maxConnections;
       if (crowded) counters.turnedAway += 1;
+      else host.conversing.add(session.id);
       later(() => {
         if (spec.behaviour.kind === 'busy') return callback(smtpError(421, '4.3.2 Too busy, try again later'));
         if (crowded) return callback(smtpError(421, '4.7.0 Too many concurrent SMTP connections; please try again later'));
@@ -348,7 +363,7 @@ function smtpServerFor(host: HostRuntime, recorders: Map<string, (chunk: Buffer 
       stream.on('end', () => callback(smtpError(554, '5.0.0 DATA is not expected here')));
     },
     onClose(session) {
-      host.open -= 1;
+      host.conversing.delete(session.id);
       recorders.delete(session.id);
     },
   });
@@ -523,8 +538,21 @@ function relayWithLatency(outer: net.Socket, oneWayMs: number, timers: Timers, s
 }
 
 /** One mail host: our listener, and every socket it accepted so close() can destroy them. */
-function startSmtpHost(spec: HostSpec, counters: HostCounters, timers: Timers): { server: net.Server; sockets: Set<net.Socket> } {
-  const host: HostRuntime = { spec, counters, greylists: new WeakMap(), perSession: new Map(), timers, open: 0 };
+function startSmtpHost(
+  spec: HostSpec,
+  counters: HostCounters,
+  timers: Timers,
+  now: () => number,
+): { server: net.Server; sockets: Set<net.Socket> } {
+  const host: HostRuntime = {
+    spec,
+    counters,
+    greylists: new WeakMap(),
+    perSession: new Map(),
+    timers,
+    now,
+    conversing: new Set(),
+  };
   const recorders = new Map<string, (chunk: Buffer | string) => void>();
   const smtp = SCRIPTED.has(spec.behaviour.kind) ? undefined : smtpServerFor(host, recorders);
   const sockets = new Set<net.Socket>();
@@ -541,7 +569,7 @@ function startSmtpHost(spec: HostSpec, counters: HostCounters, timers: Timers): 
       host.perSession.delete(sessionId);
     });
     socket.on('error', () => undefined);
-    const record = recorder(counters, index);
+    const record = recorder(counters, index, () => host.conversing.delete(sessionId));
     socket.on('data', record);
     if (smtp && spec.rttMs) {
       recorders.set(sessionId, record);
@@ -610,7 +638,7 @@ async function startOn(prefix: string, spec: SimNetSpec): Promise<SimNet> {
   try {
     for (const name of hostNames) {
       if (spec.hosts[name]!.behaviour.kind === 'refused') continue;
-      const host = startSmtpHost(spec.hosts[name]!, counters.get(name.toLowerCase())!, timers);
+      const host = startSmtpHost(spec.hosts[name]!, counters.get(name.toLowerCase())!, timers, spec.now ?? Date.now);
       hosts.push(host);
       smtpPort = await listen(host.server, smtpPort, addresses.get(name.toLowerCase())!);
     }

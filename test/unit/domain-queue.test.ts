@@ -1,31 +1,12 @@
 // The per-domain scheduler with a scripted AskMailboxes and a manual clock: batching, the
 // catch-all probe riding in the first session, and greylisting retries within the budget.
 import { describe, expect, it } from 'vitest';
-import { DomainQueue, type Clock, type DomainQueueOptions } from '../../src/core/domain-queue.js';
+import { DomainQueue, type DomainQueueOptions } from '../../src/core/domain-queue.js';
 import type { MailboxOutcome, MailboxResult, MxHost } from '../../src/core/types.js';
+import { manualClock } from '../support/clock.js';
 
 const hosts: MxHost[] = [{ exchange: 'mx.a.example', priority: 10, addresses: ['127.0.0.1'] }];
 const PROBE = 'probe@a.example';
-
-function manualClock(): Clock & { advance(ms: number): void } {
-  let now = 0;
-  const timers: { at: number; fn: () => void }[] = [];
-  return {
-    now: () => now,
-    after(ms, fn) {
-      const timer = { at: now + ms, fn };
-      timers.push(timer);
-      return () => timers.splice(timers.indexOf(timer), 1);
-    },
-    advance(ms) {
-      now += ms;
-      for (const t of timers.filter((t) => t.at <= now)) {
-        timers.splice(timers.indexOf(t), 1);
-        t.fn();
-      }
-    },
-  };
-}
 
 const result = (outcome: MailboxOutcome): MailboxResult => ({ outcome, reason: outcome, reply: outcome, mxHost: 'mx.a.example' });
 

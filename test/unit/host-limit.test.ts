@@ -3,15 +3,13 @@
 import { describe, expect, it } from 'vitest';
 import { HostLimit, PUSHBACK_QUIET_MS, turnedAway } from '../../src/core/host-limit.js';
 import type { MailboxOutcome, MailboxResult } from '../../src/core/types.js';
+import { manualClock } from '../support/clock.js';
 
 const result = (outcome: MailboxOutcome, reply = ''): MailboxResult => ({ outcome, reason: outcome, reply, mxHost: 'mx' });
 const busy = [result('temporary', '421 4.7.0 Too many concurrent SMTP connections')];
 const answered = [result('accepted', '250 2.1.5 Ok'), result('no_mailbox', '550 5.1.1 unknown')];
 
-function clockAt() {
-  let now = 0;
-  return { now: () => now, after: () => () => undefined, advance: (ms: number) => (now += ms) };
-}
+const clockAt = () => manualClock();
 
 describe('HostLimit', () => {
   it('halves the sessions at once on each push-back, down to one', () => {

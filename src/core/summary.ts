@@ -1,5 +1,5 @@
 // The run's summary and the credit estimate. Pure: the CLI renders it.
-import { RESULT_CATEGORIES, type ResultCategory, type RowResult } from '../core/types.js';
+import { RESULT_CATEGORIES, type ResultCategory, type RowResult } from './types.js';
 
 export interface CreditEstimate {
   currency: 'USD';
