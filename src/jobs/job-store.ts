@@ -63,6 +63,19 @@ export const emptyCounts = (): Record<ResultCategory, number> =>
 
 type RowKey = [number, number];
 
+/** Writer jobs finish within milliseconds of their commit; this is only a bound. */
+const WRITERS_IDLE_WAIT_MS = 10_000;
+
+function withinMs(ms: number, promise: Promise<void>): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    void promise.then(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
+}
+
 export class JobStore {
   private readonly jobs: Database<JobRecord, number>;
   private readonly rowsDb: Database<StoredRow, RowKey>;
@@ -179,7 +192,8 @@ export class JobStore {
       await this.root.flushed;
     } finally {
       // See trackWriterJobs: a commit is reported before lmdb's writer thread is done with the file.
-      await this.writersIdle();
+      // Bounded, as the cache's close is: a job that never called back must not hold a shutdown.
+      await withinMs(WRITERS_IDLE_WAIT_MS, this.writersIdle());
       await this.root.close();
     }
   }

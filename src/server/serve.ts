@@ -18,6 +18,9 @@ import { buildServer } from './app.js';
 import { keyRing } from './auth.js';
 import { jobId } from './shapes.js';
 
+/** How long a shutdown waits for requests under way before it closes their connections. */
+const CLOSE_CONNECTIONS_AFTER_MS = 10_000;
+
 export interface ServeOptions {
   host: string;
   port: number;
@@ -145,7 +148,11 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     app,
     close() {
       closing ??= (async () => {
+        // Requests under way get their answers; a client that stopped reading one (or holds a
+        // connection) must not keep a SIGTERM from ending the server: cut after a while.
+        const cut = setTimeout(() => app.server.closeAllConnections(), CLOSE_CONNECTIONS_AFTER_MS);
         await app.close();
+        clearTimeout(cut);
         await runner.shutdown();
         verifier.close();
         await Promise.allSettled([...webhooks]);
