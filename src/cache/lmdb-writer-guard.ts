@@ -63,3 +63,21 @@ export function trackWriterJobs(root: RootDatabase<string, string>): () => Promi
   Object.defineProperty(env, 'startWriting', { value: tracked, configurable: true, writable: true });
   return () => (running === 0 ? Promise.resolve() : new Promise<void>((resolve) => idle.push(resolve)));
 }
+
+/** Writer jobs finish within milliseconds of their commit; this is only a bound. */
+const WRITERS_IDLE_WAIT_MS = 10_000;
+
+/**
+ * trackWriterJobs' wait, bounded: a store's close waits for its writer jobs at most this long, so
+ * one that never called back cannot keep a cron job or a server's shutdown from ending.
+ */
+export function boundedWait(writersIdle: () => Promise<void>, ms = WRITERS_IDLE_WAIT_MS): () => Promise<void> {
+  return () =>
+    new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      void writersIdle().then(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+}

@@ -14,7 +14,7 @@ import path from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
 import { systemClock, type Clock } from '../core/clock.js';
 import { RunError } from '../errors.js';
-import { trackWriterJobs } from './lmdb-writer-guard.js';
+import { boundedWait, trackWriterJobs } from './lmdb-writer-guard.js';
 
 // Imported from here by code written before the guard had its own module.
 export { trackWriterJobs } from './lmdb-writer-guard.js';
@@ -175,19 +175,6 @@ class Table {
   }
 }
 
-/** Writer jobs finish within milliseconds of their commit; this is only a bound. */
-const WRITERS_IDLE_WAIT_MS = 10_000;
-
-function withinMs(ms: number, promise: Promise<void>): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    void promise.then(() => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
-}
-
 class LmdbCacheStore implements CacheStore {
   private readonly dns: Table;
   private readonly facts: Table;
@@ -202,7 +189,7 @@ class LmdbCacheStore implements CacheStore {
     private readonly root: RootDatabase<string, string>,
     private readonly clock: Pick<Clock, 'now'>,
   ) {
-    this.writersIdle = trackWriterJobs(root);
+    this.writersIdle = boundedWait(trackWriterJobs(root));
     const onWriteError = (error: unknown): void => {
       this.writeError ??= error;
     };
@@ -318,7 +305,7 @@ class LmdbCacheStore implements CacheStore {
       } finally {
         // Committed is not finished: see lmdb-writer-guard.ts. Bounded, so that a writer job
         // that never called back could not keep a cron job from ending.
-        await withinMs(WRITERS_IDLE_WAIT_MS, this.writersIdle());
+        await this.writersIdle();
         await this.root.close();
       }
       if (this.writeError !== undefined) throw cacheWriteError(this.writeError);

@@ -4,7 +4,7 @@ import { UsageError } from '../errors.js';
 import { loadKeys } from '../server/auth.js';
 import { defaultDataDir, startServer, type ServeOptions } from '../server/serve.js';
 import { runOptionsFrom, type RawFlags } from './options.js';
-import type { Streams } from './run.js';
+import { onInterrupt, type Streams } from './run.js';
 
 export interface ServeFlags extends RawFlags {
   port?: string;
@@ -81,16 +81,13 @@ export async function runServe(flags: ServeFlags, streams: Streams, env: NodeJS.
       ? 'no API keys: loopback only'
       : `${options.keys.length} API key${options.keys.length > 1 ? 's' : ''}`;
   streams.stderr.write(`email-verify: listening on ${server.url} (${keys}; data in ${options.dataDir})\n`);
+  // The CLI's handler: a second signal quits at once (answers already received are committed).
+  let stopListening = (): void => undefined;
   await new Promise<void>((done) => {
-    let signals = 0;
-    const stop = () => {
-      signals += 1;
-      // A second signal: the answers already received are committed; stop waiting for sessions.
-      if (signals > 1) process.exit(130);
+    stopListening = onInterrupt(() => {
       streams.stderr.write('email-verify: stopping: finishing sessions in flight; unfinished jobs resume at the next start\n');
       void server.close().then(done, done);
-    };
-    process.on('SIGTERM', stop);
-    process.on('SIGINT', stop);
+    });
   });
+  stopListening();
 }

@@ -82,7 +82,6 @@ export class DomainQueue {
     return new Promise((resolve) => this.enqueue({ address, resolve }));
   }
 
-  /** Nothing waiting, asking, retrying or held for the probe: it may be dropped and made anew. */
   /** Addresses waiting to be asked again (greylisted, 4xx), and when the first of them will be. */
   get waitingRetries(): { count: number; nextAt: number | undefined } {
     let nextAt: number | undefined;
@@ -90,6 +89,7 @@ export class DomainQueue {
     return { count: this.retries.size, nextAt };
   }
 
+  /** Nothing waiting, asking, retrying or held for the probe: it may be dropped and made anew. */
   get isIdle(): boolean {
     return (
       this.waiting.length === 0 &&

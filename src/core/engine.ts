@@ -126,7 +126,7 @@ export function createVerifier(options: VerifyOptions, network: Network, deps: V
       limit = new HostLimit(
         options.perHostConcurrency,
         clock,
-        Math.max(options.perHostMaxConcurrency, options.perHostConcurrency),
+        options.perHostMaxConcurrency,
         deps.facts?.hostLevel?.(host),
         (level) => deps.facts?.rememberHostLevel?.(host, level),
       );

@@ -22,15 +22,18 @@ export class HostLimit {
    * `start` sessions at first (or the level learnt in an earlier run, within 1..max), never more
    * than `max`; `onLevel` is told each change, so the next run can start there.
    */
+  /** Never below `start`: a maximum under the starting level would be no maximum at all. */
+  private readonly max: number;
+
   constructor(
     private readonly start: number,
     private readonly clock: Clock,
-    private readonly max: number = start,
+    max: number = start,
     learnt?: number,
     private readonly onLevel?: (level: number) => void,
   ) {
-    const initial = learnt === undefined ? start : Math.min(Math.max(1, Math.round(learnt)), Math.max(max, start));
-    this.limit = pLimit(initial);
+    this.max = Math.max(max, start);
+    this.limit = pLimit(learnt === undefined ? start : Math.min(Math.max(1, Math.round(learnt)), this.max));
   }
 
   /** Sessions allowed at once now. */

@@ -3,6 +3,7 @@
 // Senders care because each provider answers probes in its own way (Microsoft and Yahoo accept
 // every RCPT for some tenants, Proofpoint and Mimecast filter in front of another mailbox host),
 // and because a list's share per provider says where its deliverability will be decided.
+import { memoized } from './memo.js';
 import type { MxHost, MxResult } from './types.js';
 
 /** The provider names `provider` can hold besides `other`; stable, documented in README.md. */
@@ -84,15 +85,18 @@ export const PROVIDER_TABLE: readonly (readonly [pattern: string | RegExp, provi
   ['163.com', 'netease', 'mx.163.com'],
 ];
 
-/** The provider of one MX host name, or `other`. */
-export function providerOfHost(host: string): Provider {
+/**
+ * The provider of one MX host name, or `other`. Asked for every address (verdictOf), and a list
+ * repeats a few mail hosts: each is matched against the table once.
+ */
+export const providerOfHost: (host: string) => Provider = memoized(4096, (host) => {
   const name = host.toLowerCase().replace(/\.$/, '');
   for (const [pattern, provider] of PROVIDER_TABLE) {
     const match = typeof pattern === 'string' ? name === pattern || name.endsWith(`.${pattern}`) : pattern.test(name);
     if (match) return provider;
   }
   return 'other';
-}
+});
 
 /**
  * The provider of a domain from its MX hosts, read in preference order: the first host a provider

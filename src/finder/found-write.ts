@@ -1,13 +1,13 @@
 // The finder's outputs: `<name>.found.csv` (every input row, its own columns, then the finder's
 // and the verifier's fields; complete or not at all) or records on a stream.
 import { once } from 'node:events';
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { RESULT_FIELDS, type VerificationResult } from '../core/types.js';
 import { UsageError } from '../errors.js';
-import type { RecordFormat } from '../io/write.js';
+import { writeText, type RecordFormat } from '../io/write.js';
 import type { FindResult } from './finder.js';
 
 export const FIND_FIELDS = ['email', 'find_status', 'confidence', 'pattern', 'candidates_tried', 'find_reason'] as const;
@@ -51,10 +51,6 @@ export function foundRecord(header: string[], cells: string[], result: FindResul
   header.forEach((name, i) => (input[name] = cells[i] ?? ''));
   record.input = input;
   return record;
-}
-
-async function writeText(stream: NodeJS.WritableStream, text: string): Promise<void> {
-  if (!stream.write(text)) await once(stream as WriteStream, 'drain');
 }
 
 export interface FoundSink {

@@ -340,7 +340,6 @@ async function* xlsxRecords(input: Readable, sheet: string | undefined, source: 
   throw new InputError(`${source}: no sheet "${sheet}"; check --sheet (a sheet name or a number from 1)`);
 }
 
-/** Reads the first bytes of a stream and gives them back with a stream of the whole. */
 /**
  * A producer that writes a few lines and then pauses (a queue consumer, `tail -f`, a paginated
  * export) must not wait for a full sample: once a whole line has arrived and nothing more comes
@@ -357,30 +356,49 @@ function pause(ms: number): { done: Promise<typeof PAUSED>; cancel(): void } {
   return { done, cancel: () => clearTimeout(timer) };
 }
 
-async function peek(stream: Readable, bytes: number): Promise<{ head: Buffer; whole: Readable }> {
-  const iterator = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
-  const chunks: Buffer[] = [];
-  let size = 0;
-  let done = false;
-  let lineSeen = false;
-  // A read still under way when the sample was cut short by a pause: the rows continue from it.
-  let pending: Promise<IteratorResult<Buffer>> | undefined;
-  while (size < bytes) {
+/**
+ * Reads an iterator patiently or not: a read that a pause cut short is kept, and the next read
+ * (or the rest of the items) continues from it, so nothing is read twice or lost.
+ */
+function patientReader<T>(iterator: AsyncIterator<T>) {
+  let pending: Promise<IteratorResult<T>> | undefined;
+  async function next(patient: boolean): Promise<IteratorResult<T> | typeof PAUSED> {
     if (!pending) {
       pending = iterator.next();
       // Left pending by a pause, it is awaited later by the rows, or never if the run stops first.
       pending.catch(() => undefined);
     }
-    let next: IteratorResult<Buffer> | typeof PAUSED;
-    if (lineSeen) {
+    let step: IteratorResult<T> | typeof PAUSED;
+    if (patient) {
       const timer = pause(SNIFF_PAUSE_MS);
-      next = await Promise.race([pending, timer.done]);
+      step = await Promise.race([pending, timer.done]);
       timer.cancel();
     } else {
-      next = await pending;
+      step = await pending;
     }
+    if (step !== PAUSED) pending = undefined;
+    return step;
+  }
+  async function* rest(): AsyncGenerator<T> {
+    for (;;) {
+      const step = (await next(false)) as IteratorResult<T>;
+      if (step.done) return;
+      yield step.value;
+    }
+  }
+  return { next, rest };
+}
+
+/** Reads the first bytes of a stream and gives them back with a stream of the whole. */
+async function peek(stream: Readable, bytes: number): Promise<{ head: Buffer; whole: Readable }> {
+  const reader = patientReader(stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>);
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let done = false;
+  let lineSeen = false;
+  while (size < bytes) {
+    const next = await reader.next(lineSeen);
     if (next === PAUSED) break;
-    pending = undefined;
     if (next.done) {
       done = true;
       break;
@@ -393,13 +411,7 @@ async function peek(stream: Readable, bytes: number): Promise<{ head: Buffer; wh
   const head = Buffer.concat(chunks);
   async function* all(): AsyncGenerator<Buffer> {
     yield head;
-    if (done) return;
-    for (;;) {
-      const next = await (pending ?? iterator.next());
-      pending = undefined;
-      if (next.done) return;
-      yield next.value;
-    }
+    if (!done) yield* reader.rest();
   }
   return { head, whole: Readable.from(all(), { objectMode: false }) };
 }
@@ -512,23 +524,10 @@ export async function openInput(path: string, options: ReadOptions = {}): Promis
   // Whole batches are read until the sample is full, or the input pauses (a slow producer); the
   // records past it are kept for the rows.
   const head: string[][] = [];
-  let pending: Promise<IteratorResult<string[][]>> | undefined;
+  const reader = patientReader(records);
   while (head.length < SAMPLE_RECORDS) {
-    if (!pending) {
-      pending = records.next();
-      pending.catch(() => undefined); // awaited below or by the rows
-    }
-    let next: IteratorResult<string[][]> | typeof PAUSED;
-    if (head.length > 0) {
-      const timer = pause(SNIFF_PAUSE_MS);
-      next = await Promise.race([pending, timer.done]);
-      timer.cancel();
-    } else {
-      next = await pending;
-    }
-    if (next === PAUSED) break;
-    pending = undefined;
-    if (next.done) break;
+    const next = await reader.next(head.length > 0);
+    if (next === PAUSED || next.done) break;
     head.push(...next.value);
   }
   const sample = head.slice(0, SAMPLE_RECORDS);
@@ -548,12 +547,7 @@ export async function openInput(path: string, options: ReadOptions = {}): Promis
   async function* batches(): AsyncGenerator<DataRow[]> {
     const first = shape.hasHeader ? head.slice(1) : head;
     if (first.length > 0) yield first.map(toRow);
-    for (;;) {
-      const next = await (pending ?? records.next());
-      pending = undefined;
-      if (next.done) return;
-      yield next.value.map(toRow);
-    }
+    for await (const batch of reader.rest()) yield batch.map(toRow);
   }
   const rowBatches = batches();
   return { source, shape, batches: rowBatches, rows: rowsOf(rowBatches), encoding, stats };

@@ -22,7 +22,7 @@ export function resultColumnNames(inputHeader: string[]): string[] {
   });
 }
 
-function resultCells(result: RowResult): string[] {
+export function resultCells(result: RowResult): string[] {
   return RESULT_FIELDS.map((field) => String(result[field]));
 }
 
@@ -42,7 +42,8 @@ export function jsonRecord(header: string[], cells: string[], result: RowResult)
   return record;
 }
 
-async function writeText(stream: NodeJS.WritableStream, text: string): Promise<void> {
+/** Writes, waiting for the stream to drain when it asks to (a slow reader on a pipe). */
+export async function writeText(stream: NodeJS.WritableStream, text: string): Promise<void> {
   if (!stream.write(text)) await once(stream as WriteStream, 'drain');
 }
 

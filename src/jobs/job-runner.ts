@@ -145,21 +145,22 @@ export class JobRunner {
    */
   private schedule(): void {
     if (this.shuttingDown) return;
-    while (this.running.size < this.options.concurrentJobs) {
-      const pending = this.options.store.inStates(['pending']);
-      if (pending.length === 0) return;
-      const busy = new Map<string, number>();
-      for (const { owner } of this.running.values()) busy.set(owner, (busy.get(owner) ?? 0) + 1);
-      const rank = (job: JobRecord): [number, number, number] => [
-        busy.get(job.owner) ?? 0,
-        this.lastStarted.get(job.owner) ?? -1,
-        job.number,
-      ];
-      const before = (a: JobRecord, b: JobRecord): boolean => {
-        const [x, y] = [rank(a), rank(b)];
-        return x[0] !== y[0] ? x[0] < y[0] : x[1] !== y[1] ? x[1] < y[1] : x[2] < y[2];
-      };
-      this.launch(pending.reduce((best, job) => (before(job, best) ? job : best)));
+    // Read once: every job record is decoded to find the pending ones, and launching one changes
+    // no other job's state.
+    const pending = this.options.store.inStates(['pending']);
+    const rank = (job: JobRecord): [number, number, number] => [
+      [...this.running.values()].filter((r) => r.owner === job.owner).length,
+      this.lastStarted.get(job.owner) ?? -1,
+      job.number,
+    ];
+    const before = (a: JobRecord, b: JobRecord): boolean => {
+      const [x, y] = [rank(a), rank(b)];
+      return x[0] !== y[0] ? x[0] < y[0] : x[1] !== y[1] ? x[1] < y[1] : x[2] < y[2];
+    };
+    while (this.running.size < this.options.concurrentJobs && pending.length > 0) {
+      const next = pending.reduce((best, job) => (before(job, best) ? job : best));
+      pending.splice(pending.indexOf(next), 1);
+      this.launch(next);
     }
   }
 

@@ -4,7 +4,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
-import { trackWriterJobs } from '../cache/store.js';
+import { boundedWait, trackWriterJobs } from '../cache/lmdb-writer-guard.js';
 import { RESULT_CATEGORIES, type ResultCategory, type RowResult } from '../core/types.js';
 import { RunError } from '../errors.js';
 import type { StoredFind } from '../finder/stored-find.js';
@@ -63,19 +63,6 @@ export const emptyCounts = (): Record<ResultCategory, number> =>
 
 type RowKey = [number, number];
 
-/** Writer jobs finish within milliseconds of their commit; this is only a bound. */
-const WRITERS_IDLE_WAIT_MS = 10_000;
-
-function withinMs(ms: number, promise: Promise<void>): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    void promise.then(() => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
-}
-
 export class JobStore {
   private readonly jobs: Database<JobRecord, number>;
   private readonly rowsDb: Database<StoredRow, RowKey>;
@@ -86,7 +73,7 @@ export class JobStore {
     private readonly root: RootDatabase,
     private readonly clock: () => Date,
   ) {
-    this.writersIdle = trackWriterJobs(root as unknown as RootDatabase<string, string>);
+    this.writersIdle = boundedWait(trackWriterJobs(root as unknown as RootDatabase<string, string>));
     this.jobs = root.openDB<JobRecord, number>({ name: 'jobs', keyEncoding: 'ordered-binary' });
     this.rowsDb = root.openDB<StoredRow, RowKey>({ name: 'rows', keyEncoding: 'ordered-binary' });
     this.meta = root.openDB<number, string>({ name: 'meta' });
@@ -193,7 +180,7 @@ export class JobStore {
     } finally {
       // See trackWriterJobs: a commit is reported before lmdb's writer thread is done with the file.
       // Bounded, as the cache's close is: a job that never called back must not hold a shutdown.
-      await withinMs(WRITERS_IDLE_WAIT_MS, this.writersIdle());
+      await this.writersIdle();
       await this.root.close();
     }
   }

@@ -8,6 +8,9 @@ import { EXPLAINED_RESULTS, type CreditEstimate, type Summary } from '../core/su
 const percent = (part: number, whole: number): string => (whole === 0 ? '0.0%' : `${((part * 100) / whole).toFixed(1)}%`);
 const usd = (n: number): string => `$${n.toFixed(n < 1 ? 4 : 2)}`;
 
+/** compact: no rule between rows, which reads better in a terminal and in CI logs. */
+const tableStyle = (color: boolean) => ({ head: color ? ['cyan'] : [], border: color ? ['gray'] : [], compact: true });
+
 export function renderSummary(summary: Summary, options: { color: boolean }): string {
   const chalk = new Chalk({ level: options.color ? 1 : 0 });
   const paint: Record<ResultCategory, (s: string) => string> = {
@@ -17,8 +20,7 @@ export function renderSummary(summary: Summary, options: { color: boolean }): st
     invalid: chalk.red,
     unknown: chalk.gray,
   };
-  // compact: no rule between rows, which reads better in a terminal and in CI logs.
-  const style = { head: options.color ? ['cyan'] : [], border: options.color ? ['gray'] : [], compact: true };
+  const style = tableStyle(options.color);
   const results = new Table({ head: ['result', 'rows', 'share'], style, colAligns: ['left', 'right', 'right'] });
   for (const category of RESULT_CATEGORIES) {
     const count = summary.counts[category];
@@ -55,8 +57,7 @@ export function renderReasons(summary: Summary, paint?: Partial<Record<ResultCat
 }
 
 export function renderCredits(credits: CreditEstimate, options: { color: boolean }): string {
-  // compact: no rule between rows, which reads better in a terminal and in CI logs.
-  const style = { head: options.color ? ['cyan'] : [], border: options.color ? ['gray'] : [], compact: true };
+  const style = tableStyle(options.color);
   const table = new Table({
     head: ['credit estimate', `at ${usd(credits.credit_price)} per credit`],
     style,

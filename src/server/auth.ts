@@ -5,9 +5,6 @@ import { readFile } from 'node:fs/promises';
 import { UsageError } from '../errors.js';
 
 export interface KeyRing {
-  /** No keys configured: one tenant, on loopback only (serve refuses anything else). */
-  readonly open: boolean;
-  readonly size: number;
   /** The owner id of a key, or undefined when the key is not one of ours. */
   ownerOf(key: string | undefined): string | undefined;
 }
@@ -20,8 +17,6 @@ const digest = (key: string): Buffer => createHash('sha256').update(key, 'utf8')
 export function keyRing(keys: readonly string[]): KeyRing {
   const digests = [...new Set(keys)].map(digest);
   return {
-    open: digests.length === 0,
-    size: digests.length,
     ownerOf(key) {
       if (digests.length === 0) return LOCAL_OWNER;
       if (key === undefined || key === '') return undefined;

@@ -16,10 +16,4 @@ export const RESULT_SCHEMA = {
   ),
 } as const;
 
-export const ERROR_SCHEMA = {
-  type: 'object',
-  additionalProperties: true,
-  properties: { error: { type: 'string' }, message: { type: 'string' } },
-} as const;
-
 export const OPEN_OBJECT = { type: 'object', additionalProperties: true } as const;

@@ -12,11 +12,11 @@ import type { VerifyOptions } from '../core/options.js';
 import { UsageError } from '../errors.js';
 import { createCachedVerifier, createDefaultVerifier } from '../index.js';
 import { JobRunner } from '../jobs/job-runner.js';
-import { JobStore, type JobRecord } from '../jobs/job-store.js';
+import { JobStore } from '../jobs/job-store.js';
 import { sendWebhook } from '../report/webhook.js';
 import { buildServer } from './app.js';
 import { keyRing } from './auth.js';
-import { jobId } from './shapes.js';
+import { jobCompletedEvent } from './shapes.js';
 
 /** How long a shutdown waits for requests under way before it closes their connections. */
 const CLOSE_CONNECTIONS_AFTER_MS = 10_000;
@@ -65,22 +65,6 @@ async function secretOf(dataDir: string): Promise<Buffer> {
   return secret;
 }
 
-/** Seed 000's job.completed payload (plus our counts). */
-function completedPayload(job: JobRecord): Record<string, unknown> {
-  return {
-    event: 'job.completed',
-    job_id: jobId(job),
-    type: job.type,
-    status: job.state === 'done' ? 'completed' : 'failed',
-    total: job.total,
-    completed: job.completed,
-    credits_used: job.credits,
-    completed_at: (job.finishedAt ?? new Date().toISOString()).replace(/\.\d{3}Z$/, 'Z'),
-    results: job.counts,
-    ...(job.error === undefined ? {} : { error: job.error }),
-  };
-}
-
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
   if (!isLoopback(options.host) && options.keys.length === 0) {
     throw new UsageError(
@@ -113,7 +97,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     onError: (error, job) => late.app?.log.error({ err: error, job: job.number }, 'job runner error'),
     onEnded: (job) => {
       if (job.webhookUrl === undefined) return;
-      const delivery = sendWebhook(job.webhookUrl, completedPayload(job), { version: options.version }).then((result) => {
+      const delivery = sendWebhook(job.webhookUrl, jobCompletedEvent(job), { version: options.version }).then((result) => {
         if (!result.ok)
           late.app?.log.warn(
             { job: job.number, attempts: result.attempts, error: result.error ?? result.status },

@@ -58,6 +58,22 @@ const STATUS_000: Record<JobRecord['state'], string> = {
   failed: 'failed',
 };
 
+/** Seed 000's `job.completed` webhook body (plus our counts), for a job that ended done or failed. */
+export function jobCompletedEvent(job: JobRecord): Record<string, unknown> {
+  return {
+    event: 'job.completed',
+    job_id: jobId(job),
+    type: job.type,
+    status: STATUS_000[job.state],
+    total: job.total,
+    completed: job.completed,
+    credits_used: job.credits,
+    completed_at: seconds(job.finishedAt ?? new Date().toISOString()),
+    results: job.counts,
+    ...(job.error === undefined ? {} : { error: job.error }),
+  };
+}
+
 /** Seed 000's job object. */
 export function gtmJob(job: JobRecord): Record<string, unknown> {
   const view: Record<string, unknown> = {

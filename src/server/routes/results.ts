@@ -5,8 +5,8 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { stringify } from 'csv-stringify/sync';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { bucketOf, RESULT_FIELDS, type OutputBucket } from '../../core/types.js';
-import { resultColumnNames } from '../../io/write.js';
+import { bucketOf, type OutputBucket } from '../../core/types.js';
+import { resultCells, resultColumnNames } from '../../io/write.js';
 import { ApiError } from '../errors.js';
 import type { ServerDeps } from '../app.js';
 import { ownJob } from './jobs.js';
@@ -80,7 +80,7 @@ export function resultsRoutes(app: FastifyInstance, deps: ServerDeps): void {
       function* lines(): Generator<string> {
         yield stringify([[...job!.header, ...names]]);
         for (const { cells, result } of deps.jobs.allRows(number)) {
-          if (bucketOf(result.result) === bucket) yield stringify([[...cells, ...RESULT_FIELDS.map((f) => String(result[f]))]]);
+          if (bucketOf(result.result) === bucket) yield stringify([[...cells, ...resultCells(result)]]);
         }
       }
       return reply

@@ -2,7 +2,8 @@
 // answered at once, through the server's one long-lived verifier and its cache.
 import type { FastifyInstance } from 'fastify';
 import { verifyRows } from '../../core/engine.js';
-import { RESULT_CATEGORIES, type ResultCategory } from '../../core/types.js';
+import { RESULT_CATEGORIES } from '../../core/types.js';
+import { createSummary } from '../../core/summary.js';
 import { ApiError } from '../errors.js';
 import type { ServerDeps } from '../app.js';
 import { RESULT_SCHEMA } from '../schemas.js';
@@ -69,17 +70,14 @@ export function validateRoutes(app: FastifyInstance, deps: ServerDeps): void {
       if (emails.length === 0) throw new ApiError(400, 'Emails field is empty: send 1 to 100 addresses');
       const rows = (emails as string[]).map((address, index) => ({ index, address }));
       const results = [];
-      const counts = Object.fromEntries(RESULT_CATEGORIES.map((c) => [c, 0])) as Record<ResultCategory, number>;
-      let credits = 0;
-      let duplicates = 0;
-      // Repeats are verified once and charged once, as seed 001 advises; each keeps its row.
+      // The CLI's tally: repeats are verified once and charged once, as seed 001 advises.
+      const tally = createSummary(0);
       for await (const { result } of verifyRows(rows, deps.verifier)) {
         results.push(result);
-        counts[result.result] += 1;
-        if (result.duplicate) duplicates += 1;
-        else credits += result.credits_charged;
+        tally.add(result);
       }
-      return { results, summary: { total: results.length, ...counts, duplicates, credits_charged: credits } };
+      const { total, counts, duplicates, credits } = tally.finish(0);
+      return { results, summary: { total, ...counts, duplicates, credits_charged: credits.credits_charged } };
     },
   );
 }
