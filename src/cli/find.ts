@@ -128,7 +128,11 @@ export async function findList(
   const { verifier, rcpts } = countingVerifier(run, store, runKey);
   const controller = new AbortController();
   // As the list command: the first signal stops the run cleanly, a second ends the process.
-  const stopListening = onInterrupt(() => controller.abort());
+  const stopListening = onInterrupt(() => {
+    controller.abort();
+    // Standard input held open by its producer would keep the process alive after the stop.
+    if (inputPath === '-') (streams.stdin as NodeJS.ReadableStream & { destroy?: () => void }).destroy?.();
+  });
   let decided = 0;
   const timer = run.quiet
     ? undefined

@@ -11,7 +11,7 @@ import { createFinder, type FinderOptions, type FindResult, type Person } from '
 import type { PatternFacts } from '../finder/domain-patterns.js';
 import { createFindSummary, type FindSummary } from '../report/find-summary.js';
 import { RunError } from '../errors.js';
-import type { RunEnd } from './run-rows.js';
+import { untilAborted, type RunEnd } from './run-rows.js';
 
 export interface FindRowsOptions extends FinderOptions {
   verifier: Verifier;
@@ -85,7 +85,7 @@ export async function findRows(batches: AsyncIterable<DataRow[]>, options: FindR
     options.onProgress?.({ rowsRead, rowsWritten });
   };
   try {
-    for await (const row of rowsOf(batches)) {
+    for await (const row of rowsOf(untilAborted(batches, signal))) {
       rowsRead += 1;
       const pending = finder.find(options.personOf(row));
       pending.catch(() => undefined); // handled when its turn comes
