@@ -114,7 +114,7 @@ describe('progress', () => {
       ...flags,
     ];
     const command = args.map((a) => `'${a}'`).join(' ');
-    const child = spawn('script', ['-qfec', `stty ${size}; ${command}`, '/dev/null'], {
+    const child = spawn('script', ['-qfec', `stty ${size}; exec ${command}`, '/dev/null'], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env,
     });
