@@ -162,7 +162,8 @@ export const REASON_CODES: Readonly<Record<ReasonCode, ReasonInfo>> = {
 const TIMEOUT = /no (connection|reply) within|timed out|\bETIMEDOUT\b/i;
 // The wording classifyRcpt and the prober give a refused sender.
 const SENDER_REFUSED = /sender address was refused/i;
-const MAIL_FROM_REFUSED = /MAIL FROM refused/;
+// The prober says `MAIL FROM:<> refused` when only the null sender was tried, `MAIL FROM refused` after --from.
+const MAIL_FROM_REFUSED = /MAIL FROM(?::<>)? refused/;
 const RATE_LIMITED = /rate limited/i;
 
 /** The code of the run's stop reasons (src/core/engine.ts), or undefined for any other text. */

@@ -243,6 +243,8 @@ describe('session quirks', () => {
     const verdict = await verify('dan@nonull.example', { helo: '' });
     expect(verdict.result).toBe('unknown');
     expect(verdict.reason).toMatch(/--from/);
+    // The code the summary counts, with the fix it names ("pass --from"), from the prober's own wording.
+    expect(verdict.reason_code).toBe('sender_refused');
   });
 });
 
@@ -263,6 +265,12 @@ describe('null sender refused at RCPT (Postfix, smtpd_delay_reject)', () => {
     const before = host.mailFrom.length;
     expect((await verifier.verify('dan@delayreject.example')).result).toBe('valid');
     expect(host.mailFrom.slice(before)).toEqual(['postmaster@verifier.test']);
+  });
+
+  it('with an address literal in EHLO and no --from, the refusal at RCPT is unknown, coded sender_refused', async () => {
+    const verdict = await verify('erin@delayreject.example', { helo: '' });
+    expect(verdict.result).toBe('unknown');
+    expect(verdict.reason_code).toBe('sender_refused');
   });
 
   it('asks with --from when it is given', async () => {
