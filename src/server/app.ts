@@ -43,8 +43,16 @@ export interface ServerDeps {
   rateLimitPerMinute: number;
   maxUploadBytes: number;
   version: string;
-  /** pino options, or false for no log. */
-  logger: false | { level: string };
+  /** The log's level and stream, or false for no log. */
+  logger: false | { level: string; stream: NodeJS.WritableStream };
+}
+
+// Query parameters that grant access: a results link's signature, and keys some clients put in URLs.
+const SECRET_QUERY = /([?&](?:sig|user_API_token|api_key|apikey|key)=)[^&#]*/gi;
+
+/** A request URL fit for the log: the values of secret-bearing query parameters replaced. */
+export function withoutSecrets(url: string): string {
+  return url.replace(SECRET_QUERY, '$1[Redacted]');
 }
 
 /** The key in X-API-Key or Authorization: Bearer, as seeds 001/003 and 000/004 send it. */
@@ -60,7 +68,18 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     logger:
       deps.logger === false
         ? false
-        : { ...deps.logger, redact: ['req.headers.authorization', 'req.headers["x-api-key"]', 'req.query.sig'] },
+        : {
+            ...deps.logger,
+            redact: ['req.headers.authorization', 'req.headers["x-api-key"]'],
+            // The log shows the request line, whose query may hold a results link's signature or a key.
+            serializers: {
+              req: (request: FastifyRequest) => ({
+                method: request.method,
+                url: withoutSecrets(request.url),
+                remoteAddress: request.ip,
+              }),
+            },
+          },
     bodyLimit: 1024 * 1024,
     // A number where an address belongs is the caller's mistake: say so, do not turn 42 into "42".
     ajv: { customOptions: { coerceTypes: false } },

@@ -35,6 +35,8 @@ export interface ServeOptions {
   rateLimitPerMinute: number;
   maxUploadBytes: number;
   logLevel: string;
+  /** Where the JSON log goes: standard error unless a caller (a test) says otherwise. */
+  logStream?: NodeJS.WritableStream;
   version: string;
 }
 
@@ -83,7 +85,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const verifier = cache
     ? createCachedVerifier(options.verify, { store: cache, maxAgeMs: options.maxAgeMs })
     : createDefaultVerifier(options.verify);
-  const logger = options.logLevel === 'silent' ? false : { level: options.logLevel };
+  const logger = options.logLevel === 'silent' ? false : { level: options.logLevel, stream: options.logStream ?? process.stderr };
   const webhooks = new Set<Promise<unknown>>();
   // The runner reports through the server's log, which exists only once the server is built.
   const late: { app?: FastifyInstance } = {};

@@ -2,10 +2,11 @@
 // up, and nothing lands outside the data folder.
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { DEMO_NETWORK } from '../support/demo-network.js';
 import { startSimNet, type SimNet } from '../support/simnet.js';
-import { startTestServer, waitFor, type TestServer } from '../support/server.js';
+import { ALICE, BOB, startTestServer, waitFor, type TestServer } from '../support/server.js';
 
 let net: SimNet;
 let server: TestServer;
@@ -83,4 +84,29 @@ it('keeps a cell that looks like a formula as text in the seed-004 download', as
   );
   const csv = await (await server.call(`/v1/email/validate/job/${id}/download`)).text();
   expect(csv.split('\n')[1]).toMatch(/^=cmd@acme\.example,/);
+});
+
+it('logs each request without the key or a link signature in it', async () => {
+  const lines: string[] = [];
+  const logStream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      lines.push(...chunk.toString().split('\n').filter(Boolean));
+      done();
+    },
+  });
+  const logged = await startTestServer(net, { logLevel: 'info', logStream });
+  try {
+    await logged.call('/v1/validate', { json: { email: 'alice@acme.example' } });
+    await logged.call('/v1/jobs', { headers: { authorization: `Bearer ${ALICE}` }, key: null });
+    await logged.call(`/v1/results/1/valid.csv?sig=s3cr3t-signature&api_key=${BOB}`, { key: null });
+  } finally {
+    await logged.close();
+  }
+  const log = lines.join('\n');
+  // One JSON line per request received (pino), so the test reads what an operator would.
+  expect(lines.filter((line) => (JSON.parse(line) as { msg?: string }).msg === 'incoming request')).toHaveLength(3);
+  expect(log).toContain('/v1/results/1/valid.csv?sig=[Redacted]&api_key=[Redacted]');
+  expect(log).not.toContain(ALICE);
+  expect(log).not.toContain(BOB);
+  expect(log).not.toContain('s3cr3t-signature');
 });
