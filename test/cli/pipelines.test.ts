@@ -179,6 +179,17 @@ describe('cron', () => {
     expect(idle.stderr).toMatch(/note: --only applies to records on standard output/);
     expect(idle.stderr).toMatch(/note: --sheet applies to XLSX workbooks only/);
 
+    // --format without records on stdout; -o/--out-dir with --stdout: each said once, the run goes on.
+    const formatIdle = await runCli([list, '--offline', '-q', '--format', 'csv', '--out-dir', join(work, 'idle-format')]);
+    expect(formatIdle.code).toBe(0);
+    expect(formatIdle.stderr).toBe('email-verify: note: --format applies to records on standard output (--stdout)\n');
+    const outDirIdle = join(work, 'idle-stdout');
+    const stdoutIdle = await runCli([list, '--offline', '-q', '--stdout', '-o', outDirIdle]);
+    expect(stdoutIdle.code).toBe(0);
+    expect(stdoutIdle.stderr).toBe('email-verify: note: --out-dir is not used with --stdout\n');
+    expect(ndjsonRecords(stdoutIdle.stdout)).toHaveLength(1);
+    await expect(stat(outDirIdle)).rejects.toThrow(/ENOENT/);
+
     const help = await runCli(['--help']);
     expect(help.stdout).toMatch(/record format on standard output\s+\(default\s+ndjson\)/);
     expect(help.stdout).toMatch(/a\s+bare\s+number\s+is\s+seconds/);
