@@ -1,7 +1,7 @@
 // `email-verify find`: people (a name and a company domain) -> their working addresses, from a
 // list (`<name>.found.csv`, or records on stdout) or for one person (JSON). Flags -> options here;
 // the loop is src/runner/find-rows.ts, the search src/finder/.
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { stat, writeFile } from 'node:fs/promises';
 import type { CacheStore } from '../cache/store.js';
 import { createCachedVerifier, createDefaultVerifier, openCacheStore, type NetworkHooks } from '../index.js';
@@ -16,6 +16,7 @@ import { renderFindSummary, type FindSummary } from '../report/find-summary.js';
 import { findRows } from '../runner/find-rows.js';
 import { InterruptedError, RunError, UsageError } from '../errors.js';
 import { runOptionsFrom, type RawFlags, type RunOptions } from './options.js';
+import { checkOutputPaths } from './output-paths.js';
 import { onInterrupt, type Streams } from './run.js';
 
 export interface FindFlags extends RawFlags {
@@ -114,13 +115,17 @@ export async function findList(
   const header = opened.shape.header;
   const columns = peopleColumnsOf(header, opened.source);
   const toStdout = run.stdout || (inputPath === '-' && run.outDir === undefined);
-  const file = toStdout
-    ? undefined
-    : await openFoundFile(
-        run.outDir ?? (inputPath === '-' ? process.cwd() : dirname(resolve(inputPath))),
-        outputBaseName(inputPath),
-        header,
-      );
+  const outDir = toStdout ? undefined : (run.outDir ?? (inputPath === '-' ? process.cwd() : dirname(resolve(inputPath))));
+  const base = outputBaseName(inputPath);
+  // As the list command: every output path before the first person is looked for, and before the folder is made.
+  await checkOutputPaths({
+    folders: outDir === undefined ? [] : [{ path: outDir, flag: '--out-dir' }],
+    files: [
+      ...(outDir === undefined ? [] : [{ path: join(outDir, `${base}.found.csv`), flag: '--out-dir' }]),
+      ...(run.summaryJson === undefined ? [] : [{ path: run.summaryJson, flag: '--summary-json' }]),
+    ],
+  });
+  const file = outDir === undefined ? undefined : await openFoundFile(outDir, base, header);
   const sink = file ?? foundRecordWriter(streams.stdout, run.format, header);
   const store = run.cacheDir === undefined ? undefined : openCacheStore({ dir: run.cacheDir });
   const runKey = store ? await runKeyOf(inputPath, options) : undefined;

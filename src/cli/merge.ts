@@ -5,6 +5,7 @@ import { OUTPUT_BUCKETS } from '../core/types.js';
 import { mergeOutputs } from '../io/merge.js';
 import { renderSummary } from '../report/render.js';
 import { RunError, UsageError } from '../errors.js';
+import { checkOutputPaths } from './output-paths.js';
 import type { Streams } from './run.js';
 
 export interface MergeFlags {
@@ -19,6 +20,11 @@ export async function runMerge(inputs: string[], flags: MergeFlags, streams: Str
   if (creditPrice !== undefined && (!Number.isFinite(creditPrice) || creditPrice < 0)) {
     throw new UsageError(`--credit-price ${flags.creditPrice}: expected a price in USD such as 0.001`);
   }
+  // As the list command: the outputs' paths before the shards are read, and before the folder is made.
+  await checkOutputPaths({
+    folders: [{ path: flags.outDir, flag: '--out-dir' }],
+    files: flags.summaryJson === undefined ? [] : [{ path: flags.summaryJson, flag: '--summary-json' }],
+  });
   const merged = await mergeOutputs(inputs, { outDir: flags.outDir, creditPrice, allowPartial: flags.allowPartial });
   // Named as the user named --out-dir, as a single run names its outputs.
   const paths = Object.fromEntries(

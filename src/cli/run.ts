@@ -1,22 +1,23 @@
 // Runs one list: input -> engine -> split CSVs or stdout records -> summary.
-import { access, stat, writeFile } from 'node:fs/promises';
-import { constants as fsConstants, createReadStream } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { stat, writeFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import ora, { type Ora } from 'ora';
 import { runRows, type RowSink, type RunOutcome, type RunProgress } from '../runner/run-rows.js';
 import { estimateList } from '../runner/estimate.js';
 import { liveProgress } from '../runner/live-progress.js';
-import { bucketOf } from '../core/types.js';
+import { OUTPUT_BUCKETS, bucketOf } from '../core/types.js';
 import { createCachedVerifier, createDefaultVerifier, openCacheStore, type CacheStore, type Verifier } from '../index.js';
 import type { RetryStatus } from '../core/engine.js';
 import { openInput, type DataRow } from '../io/read.js';
 import { openSplitWriter, outputBaseName, recordWriter } from '../io/write.js';
 import { renderCredits, renderSummary } from '../report/render.js';
 import type { Summary } from '../core/summary.js';
-import { EXIT_INTERRUPTED, InterruptedError, RunError, UsageError } from '../errors.js';
+import { EXIT_INTERRUPTED, InterruptedError, RunError } from '../errors.js';
 import { inShard, type Shard } from '../io/shard.js';
 import { newJobId, sendWebhook, webhookPayload, type JobInfo } from '../report/webhook.js';
 import type { RunOptions } from './options.js';
+import { checkOutputPaths, type OutputPaths } from './output-paths.js';
 
 export interface Streams {
   stdin: NodeJS.ReadableStream & { isTTY?: boolean };
@@ -147,17 +148,6 @@ async function runEstimate(batches: AsyncIterable<DataRow[]>, options: RunOption
   }
 }
 
-/** Fails before any work, not after a whole run, when a file cannot be written where asked. */
-async function checkWritable(path: string, flag: string): Promise<void> {
-  const folder = dirname(resolve(path));
-  try {
-    await access(folder, fsConstants.W_OK);
-  } catch (error) {
-    const why = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'does not exist' : 'cannot be written';
-    throw new UsageError(`${flag} ${path}: the folder ${folder} ${why}; create it or choose another path`);
-  }
-}
-
 /** Flags that do nothing in this mode: said on stderr, so a pipeline's author is not misled. */
 function warnIdleFlags(inputPath: string, options: RunOptions, streams: Streams): void {
   const toStdout = options.stdout || (inputPath === '-' && options.outDir === undefined);
@@ -241,9 +231,29 @@ export function onInterrupt(stop: () => void): () => void {
   };
 }
 
+/** Where the split CSVs go, or undefined when the rows go to standard output as records. */
+function outDirOf(inputPath: string, options: RunOptions): string | undefined {
+  const toStdout = options.stdout || (inputPath === '-' && options.outDir === undefined);
+  if (toStdout) return undefined;
+  return options.outDir ?? (inputPath === '-' ? process.cwd() : dirname(resolve(inputPath)));
+}
+
+/** What this run will write: the split CSVs' folder and files, and the summary. */
+function outputPathsOf(inputPath: string, options: RunOptions): OutputPaths {
+  const outDir = outDirOf(inputPath, options);
+  const summary = options.summaryJson === undefined ? [] : [{ path: options.summaryJson, flag: '--summary-json' }];
+  if (outDir === undefined) return { files: summary };
+  const base = outputBaseName(inputPath);
+  return {
+    folders: [{ path: outDir, flag: '--out-dir' }],
+    files: [...OUTPUT_BUCKETS.map((b) => ({ path: join(outDir, `${base}.${b}.csv`), flag: '--out-dir' })), ...summary],
+  };
+}
+
 /** Where the rows go: the four split CSVs, or records on standard output (`written` counts them). */
 async function openSink(inputPath: string, options: RunOptions, streams: Streams, header: string[]) {
-  const toStdout = options.stdout || (inputPath === '-' && options.outDir === undefined);
+  const outDir = outDirOf(inputPath, options);
+  const toStdout = outDir === undefined;
   let written = 0;
   if (toStdout) {
     const records = recordWriter(streams.stdout, options.format, header);
@@ -256,7 +266,6 @@ async function openSink(inputPath: string, options: RunOptions, streams: Streams
     };
     return { toStdout, sink, split: undefined, written: () => written };
   }
-  const outDir = options.outDir ?? (inputPath === '-' ? process.cwd() : dirname(resolve(inputPath)));
   // A shard's rows carry their place in the input, so `merge` can put the shards back in order.
   const split = await openSplitWriter(outDir, outputBaseName(inputPath), header, { inputRow: options.shard !== undefined });
   const sink: RowSink = {
@@ -337,18 +346,15 @@ async function verifyOpened(
   }
   const batches = onlyShard(opened.batches, options.shard);
   if (options.estimate) {
-    if (options.summaryJson) await checkWritable(options.summaryJson, '--summary-json');
+    // The estimate writes no split CSVs: only its summary.
+    if (options.summaryJson) await checkOutputPaths({ files: [{ path: options.summaryJson, flag: '--summary-json' }] });
     await runEstimate(batches, options, streams);
     return undefined;
   }
 
+  // Before the out-dir is made and the first address is asked: a refused path leaves nothing behind.
+  await checkOutputPaths(outputPathsOf(inputPath, options));
   const { toStdout, sink, split, written } = await openSink(inputPath, options, streams, opened.shape.header);
-  // After the out-dir is made (the summary often goes in it), before the first address is asked.
-  if (options.summaryJson)
-    await checkWritable(options.summaryJson, '--summary-json').catch(async (error: unknown) => {
-      await split?.abort();
-      throw error;
-    });
   const store = openStore(options);
   let verifier: Verifier | undefined;
   let progress: Progress | undefined;

@@ -1,6 +1,6 @@
 // `email-verify find` on the simulated network: the address found per convention, the status of
 // each kind of domain, the RCPTs each person cost, and a learned pattern cutting them.
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import ExcelJS from 'exceljs';
@@ -224,6 +224,41 @@ describe('email-verify find <list>', () => {
     const run = await runCli(['find', input, ...flags]);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/no domain column \(the columns are "email", "company"\)/);
+  });
+});
+
+describe('email-verify find: output paths', () => {
+  it('refuses a --summary-json or an output it could not write before asking any mail host, exit 2 in one line', async () => {
+    const input = join(work, 'paths.csv');
+    await writeFile(input, 'first_name,last_name,domain\nJane,Doe,flast.example\n');
+    const before = { connections: net.counters('mx.flast.example').connections, dns: net.dnsQueries };
+    const asked = () => ({ connections: net.counters('mx.flast.example').connections, dns: net.dnsQueries });
+
+    const out = join(work, 'paths-out');
+    const missing = await runCli(['find', input, '--out-dir', out, '--summary-json', join(work, 'nowhere', 's.json'), ...flags]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toBe(
+      `email-verify: --summary-json ${join(work, 'nowhere', 's.json')}: the folder ${join(work, 'nowhere')} does not exist; create it or choose another path\n`,
+    );
+    await expect(stat(out)).rejects.toThrow(/ENOENT/);
+
+    // A folder where the summary file should be, with the records going to stdout.
+    const folder = await runCli(['find', input, '--stdout', '--summary-json', work, ...flags]);
+    expect(folder.code).toBe(2);
+    expect(folder.stderr).toBe(
+      `email-verify: --summary-json ${work}: is a folder, not a file; name a file (in it, or elsewhere)\n`,
+    );
+    expect(folder.stdout).toBe('');
+
+    // A folder where <name>.found.csv should go.
+    const taken = join(work, 'taken');
+    await mkdir(join(taken, 'paths.found.csv'), { recursive: true });
+    const output = await runCli(['find', input, '--out-dir', taken, ...flags]);
+    expect(output.code).toBe(2);
+    expect(output.stderr).toMatch(/^email-verify: --out-dir .*paths\.found\.csv: is a folder, not a file; [^\n]*\n$/);
+
+    // Not one mail host connected to, not one DNS query: the refusals came before the work.
+    expect(asked()).toEqual(before);
   });
 });
 

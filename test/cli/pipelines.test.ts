@@ -2,16 +2,19 @@
 // a run whose standard input stays open, NDJSON fields do not depend on the input's columns,
 // output paths are checked before the work, and usage errors are one line.
 import { spawn } from 'node:child_process';
-import { readdir, writeFile } from 'node:fs/promises';
+import { readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BIN, cliWorkspace, ndjsonRecords, runCli } from '../support/cli.js';
 import { DEMO_NETWORK } from '../support/demo-network.js';
+import type { SimNet } from '../support/simnet.js';
 
 let work: string;
+let net: SimNet;
+let networkFlags: string[];
 beforeAll(async () => {
-  const workspace = await cliWorkspace(DEMO_NETWORK, 'pipelines');
-  work = workspace.work;
+  const workspace = await cliWorkspace(DEMO_NETWORK, 'pipelines', ['--timeout', '3s']);
+  ({ work, net, flags: networkFlags } = workspace);
   return workspace.close;
 });
 
@@ -114,8 +117,46 @@ describe('cron', () => {
     ]);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/^email-verify: --summary-json .*does not exist; create it or choose another path\n$/);
-    // No output was written (the out-dir itself may have been made before the check).
-    expect(await readdir(out).catch(() => [])).toEqual([]);
+    // Nothing left behind: the check comes before the out-dir is made.
+    await expect(stat(out)).rejects.toThrow(/ENOENT/);
+  });
+
+  it('--summary-json naming an existing folder fails before the work, exit 2, leaving nothing behind', async () => {
+    const out = join(work, 'never-folder');
+    const before = net.dnsQueries;
+    const run = await runCli(['fixtures/sample.csv', '--out-dir', out, '--summary-json', work, ...networkFlags]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toBe(`email-verify: --summary-json ${work}: is a folder, not a file; name a file (in it, or elsewhere)\n`);
+    expect(run.stdout).toBe('');
+    // Not one address asked: no DNS query reached the simulated network.
+    expect(net.dnsQueries).toBe(before);
+    await expect(stat(out)).rejects.toThrow(/ENOENT/);
+  });
+
+  it('an --out-dir that cannot be made (a file stands in its way) fails before the work, exit 2', async () => {
+    const blocker = join(work, 'a-file');
+    await writeFile(blocker, 'not a folder\n');
+    const before = net.dnsQueries;
+    const run = await runCli(['fixtures/sample.csv', '--out-dir', join(blocker, 'out'), ...networkFlags]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toBe(
+      `email-verify: --out-dir ${join(blocker, 'out')}: ${blocker} is a file, so the folder cannot be made; choose another path\n`,
+    );
+    expect(net.dnsQueries).toBe(before);
+
+    // The summary in the out-dir the run makes itself (the README's cron line) is fine.
+    const fresh = join(work, 'fresh');
+    const ok = await runCli([
+      'fixtures/sample.csv',
+      '--offline',
+      '-q',
+      '--out-dir',
+      fresh,
+      '--summary-json',
+      join(fresh, 'summary.json'),
+    ]);
+    expect([ok.code, ok.stderr]).toEqual([0, '']);
+    expect((await readdir(fresh)).sort()).toContain('summary.json');
   });
 
   it('usage errors are one line; --only counts what it wrote; --estimate -q prints one line; idle flags are noted', async () => {
@@ -137,6 +178,17 @@ describe('cron', () => {
     expect(idle.code).toBe(0);
     expect(idle.stderr).toMatch(/note: --only applies to records on standard output/);
     expect(idle.stderr).toMatch(/note: --sheet applies to XLSX workbooks only/);
+
+    // --format without records on stdout; -o/--out-dir with --stdout: each said once, the run goes on.
+    const formatIdle = await runCli([list, '--offline', '-q', '--format', 'csv', '--out-dir', join(work, 'idle-format')]);
+    expect(formatIdle.code).toBe(0);
+    expect(formatIdle.stderr).toBe('email-verify: note: --format applies to records on standard output (--stdout)\n');
+    const outDirIdle = join(work, 'idle-stdout');
+    const stdoutIdle = await runCli([list, '--offline', '-q', '--stdout', '-o', outDirIdle]);
+    expect(stdoutIdle.code).toBe(0);
+    expect(stdoutIdle.stderr).toBe('email-verify: note: --out-dir is not used with --stdout\n');
+    expect(ndjsonRecords(stdoutIdle.stdout)).toHaveLength(1);
+    await expect(stat(outDirIdle)).rejects.toThrow(/ENOENT/);
 
     const help = await runCli(['--help']);
     expect(help.stdout).toMatch(/record format on standard output\s+\(default\s+ndjson\)/);

@@ -151,6 +151,33 @@ describe('merge of four shards', () => {
     expect(mixed.stderr).toBe('email-verify: s1 is shard 1/4 but h1 is shard 1/2: merge the shards of one --shard K/N split\n');
   });
 
+  it('refuses a --summary-json it could not write before merging, exit 2 in one line, and writes no merged file', async () => {
+    const missing = await inDir([
+      'merge',
+      's1',
+      's2',
+      's3',
+      's4',
+      '--out-dir',
+      'unmade',
+      '--summary-json',
+      'nowhere/summary.json',
+    ]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toBe(
+      `email-verify: --summary-json nowhere/summary.json: the folder ${join(dir, 'nowhere')} does not exist; create it or choose another path\n`,
+    );
+    expect(missing.stdout).toBe('');
+    await expect(stat(join(dir, 'unmade'))).rejects.toThrow(/ENOENT/);
+
+    // A folder where the summary file should be; the out-dir is there already, and stays empty.
+    await mkdir(join(dir, 'empty'));
+    const folder = await inDir(['merge', 's1', 's2', 's3', 's4', '--out-dir', 'empty', '--summary-json', 's1']);
+    expect(folder.code).toBe(2);
+    expect(folder.stderr).toBe('email-verify: --summary-json s1: is a folder, not a file; name a file (in it, or elsewhere)\n');
+    expect(await readdir(join(dir, 'empty'))).toEqual([]);
+  });
+
   it('gives back the single run: the same files row for row in input order, the summary named alike', async () => {
     // Named out of order: the order comes from the rows, not from the command line.
     const merged = await inDir(['merge', 's4', 's2', 's3', 's1', '--out-dir', 'merged', '--summary-json', 'merged/summary.json']);
