@@ -1,6 +1,7 @@
 // Flags -> one typed options object. Commander only collects strings; all checking is here.
 import { hostname } from 'node:os';
 import { resolveOptions, parseDuration, type VerifyOptions } from '../core/options.js';
+import { DEFAULT_CREDIT_PRICE } from '../core/summary.js';
 import { RESULT_CATEGORIES, type ResultCategory } from '../core/types.js';
 import type { RecordFormat } from '../io/write.js';
 import { UsageError } from '../errors.js';
@@ -138,9 +139,9 @@ export function runOptionsFrom(flags: RawFlags, env: NodeJS.ProcessEnv): RunOpti
     if (only.has('valid')) only.add('valid_role_based');
   }
 
-  const creditPrice = flags.creditPrice === undefined ? 0.001 : Number(flags.creditPrice);
+  const creditPrice = flags.creditPrice === undefined ? DEFAULT_CREDIT_PRICE : Number(flags.creditPrice);
   if (!Number.isFinite(creditPrice) || creditPrice < 0) {
-    throw new UsageError(`--credit-price ${flags.creditPrice}: expected a price in USD such as 0.001`);
+    throw new UsageError(`--credit-price ${flags.creditPrice}: expected a price in USD such as ${DEFAULT_CREDIT_PRICE}`);
   }
 
   const from = flags.from;
