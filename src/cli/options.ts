@@ -74,12 +74,20 @@ export interface RunOptions {
    * that nobody watches) or TERM=dumb, the same rule ora follows, so it never goes silent on us.
    */
   spinnerAllowed: boolean;
+  /** How often a plain progress line is written when there is no spinner (see plainProgressEveryMs). */
+  progressEveryMs: number;
   shard?: Shard;
   webhook?: URL;
   /** Undefined with --no-cache (and --offline, which reuses nothing). */
   cacheDir?: string;
   maxAgeMs: number;
   restart: boolean;
+}
+
+// Often enough to show life in a cron log, rarely enough not to flood it. The variable is for
+// tests; it is read with the run's other options, from the environment main() is given.
+function plainProgressEveryMs(env: NodeJS.ProcessEnv): number {
+  return Number(env.EMAIL_VERIFY_PROGRESS_MS) || 10_000;
 }
 
 function positiveInteger(flag: string, value: string | undefined, max: number): number | undefined {
@@ -183,6 +191,7 @@ export function runOptionsFrom(flags: RawFlags, env: NodeJS.ProcessEnv): RunOpti
     quiet: flags.quiet ?? false,
     color: (flags.color ?? true) && !env.NO_COLOR,
     spinnerAllowed: !('CI' in env) && env.TERM !== 'dumb',
+    progressEveryMs: plainProgressEveryMs(env),
     shard: flags.shard === undefined ? undefined : parseShard(flags.shard),
     cacheDir: flags.cache === false || verify.offline ? undefined : (flags.cacheDir ?? defaultCacheDir(env)),
     maxAgeMs: duration('--max-age', flags.maxAge, { zeroAllowed: true }) ?? DEFAULT_MAX_AGE_MS,
