@@ -2,6 +2,7 @@
 import { createRequire } from 'node:module';
 import { Command, CommanderError, Option } from 'commander';
 import { createDefaultVerifier } from '../index.js';
+import { DEFAULT_CREDIT_PRICE } from '../core/summary.js';
 import type { ResultCategory } from '../core/types.js';
 import { EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, isKnownError, UsageError } from '../errors.js';
 import { flagsWithConfig } from './config.js';
@@ -84,7 +85,7 @@ export async function main(argv: string[], streams: Streams, env: NodeJS.Process
     .option('--summary-json <file>', 'also write the summary as JSON')
     .option('--estimate', 'print the maximum credit cost from syntax and dedup alone, then stop')
     .option('--offline', 'only the checks that need no network; the rest is unknown')
-    .option('--credit-price <usd>', 'price of one credit at a paid service (default 0.001)')
+    .option('--credit-price <usd>', `price of one credit at a paid service (default ${DEFAULT_CREDIT_PRICE})`)
     .option('-q, --quiet', 'no progress and no summary table')
     .option('--shard <K/N>', 'verify only the rows whose domain falls in shard K of N (see merge)')
     .option('--webhook <url>', 'POST a job.completed payload here when the run ends')
@@ -153,7 +154,7 @@ export async function main(argv: string[], streams: Streams, env: NodeJS.Process
       .option('--jobs <n>', 'jobs verified at once (default 2)')
       .option('--rate-limit <n>', 'requests per minute per API key (default 1000)')
       .option('--max-upload <size>', 'largest uploaded list, e.g. 100MB (default 100MB)')
-      .option('--credit-price <usd>', 'price of one credit at a paid service (default 0.001)')
+      .option('--credit-price <usd>', `price of one credit at a paid service (default ${DEFAULT_CREDIT_PRICE})`)
       .option('--log-level <level>', 'info, warn, error, debug or silent (default info)'),
   ).action(async (_flags: ServeFlags, command: Command) => {
     await runServe(command.optsWithGlobals<ServeFlags>(), streams, env, version);

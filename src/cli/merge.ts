@@ -1,6 +1,7 @@
 // `email-verify merge`: joins the outputs of --shard runs into one set of files and one summary.
 import { writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import { DEFAULT_CREDIT_PRICE } from '../core/summary.js';
 import { OUTPUT_BUCKETS } from '../core/types.js';
 import { mergeOutputs } from '../io/merge.js';
 import { renderSummary } from '../report/render.js';
@@ -18,7 +19,7 @@ export interface MergeFlags {
 export async function runMerge(inputs: string[], flags: MergeFlags, streams: Streams, env: NodeJS.ProcessEnv): Promise<void> {
   const creditPrice = flags.creditPrice === undefined ? undefined : Number(flags.creditPrice);
   if (creditPrice !== undefined && (!Number.isFinite(creditPrice) || creditPrice < 0)) {
-    throw new UsageError(`--credit-price ${flags.creditPrice}: expected a price in USD such as 0.001`);
+    throw new UsageError(`--credit-price ${flags.creditPrice}: expected a price in USD such as ${DEFAULT_CREDIT_PRICE}`);
   }
   // As the list command: the outputs' paths before the shards are read, and before the folder is made.
   await checkOutputPaths({

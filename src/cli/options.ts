@@ -1,6 +1,7 @@
 // Flags -> one typed options object. Commander only collects strings; all checking is here.
 import { hostname } from 'node:os';
 import { resolveOptions, parseDuration, type VerifyOptions } from '../core/options.js';
+import { DEFAULT_CREDIT_PRICE } from '../core/summary.js';
 import { RESULT_CATEGORIES, type ResultCategory } from '../core/types.js';
 import type { RecordFormat } from '../io/write.js';
 import { UsageError } from '../errors.js';
@@ -73,12 +74,20 @@ export interface RunOptions {
    * that nobody watches) or TERM=dumb, the same rule ora follows, so it never goes silent on us.
    */
   spinnerAllowed: boolean;
+  /** How often a plain progress line is written when there is no spinner (see plainProgressEveryMs). */
+  progressEveryMs: number;
   shard?: Shard;
   webhook?: URL;
   /** Undefined with --no-cache (and --offline, which reuses nothing). */
   cacheDir?: string;
   maxAgeMs: number;
   restart: boolean;
+}
+
+// Often enough to show life in a cron log, rarely enough not to flood it. The variable is for
+// tests; it is read with the run's other options, from the environment main() is given.
+function plainProgressEveryMs(env: NodeJS.ProcessEnv): number {
+  return Number(env.EMAIL_VERIFY_PROGRESS_MS) || 10_000;
 }
 
 function positiveInteger(flag: string, value: string | undefined, max: number): number | undefined {
@@ -138,9 +147,9 @@ export function runOptionsFrom(flags: RawFlags, env: NodeJS.ProcessEnv): RunOpti
     if (only.has('valid')) only.add('valid_role_based');
   }
 
-  const creditPrice = flags.creditPrice === undefined ? 0.001 : Number(flags.creditPrice);
+  const creditPrice = flags.creditPrice === undefined ? DEFAULT_CREDIT_PRICE : Number(flags.creditPrice);
   if (!Number.isFinite(creditPrice) || creditPrice < 0) {
-    throw new UsageError(`--credit-price ${flags.creditPrice}: expected a price in USD such as 0.001`);
+    throw new UsageError(`--credit-price ${flags.creditPrice}: expected a price in USD such as ${DEFAULT_CREDIT_PRICE}`);
   }
 
   const from = flags.from;
@@ -182,6 +191,7 @@ export function runOptionsFrom(flags: RawFlags, env: NodeJS.ProcessEnv): RunOpti
     quiet: flags.quiet ?? false,
     color: (flags.color ?? true) && !env.NO_COLOR,
     spinnerAllowed: !('CI' in env) && env.TERM !== 'dumb',
+    progressEveryMs: plainProgressEveryMs(env),
     shard: flags.shard === undefined ? undefined : parseShard(flags.shard),
     cacheDir: flags.cache === false || verify.offline ? undefined : (flags.cacheDir ?? defaultCacheDir(env)),
     maxAgeMs: duration('--max-age', flags.maxAge, { zeroAllowed: true }) ?? DEFAULT_MAX_AGE_MS,

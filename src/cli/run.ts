@@ -30,9 +30,6 @@ interface Progress {
   stop(): void;
 }
 
-// Often enough to show life in a cron log, rarely enough not to flood it. (The variable is for tests.)
-const PLAIN_PROGRESS_EVERY_MS = Number(process.env.EMAIL_VERIFY_PROGRESS_MS) || 10_000;
-
 function duration(seconds: number): string {
   if (!Number.isFinite(seconds)) return '?';
   const s = Math.round(seconds);
@@ -108,7 +105,7 @@ function startProgress(
   }
   // No terminal (cron), or one under CI: a plain line now and then, never escape codes; on a timer, so a
   // long wait (greylisting, slow hosts) still shows the run is alive.
-  const timer = setInterval(() => streams.stderr.write(`email-verify: ${text()}\n`), PLAIN_PROGRESS_EVERY_MS);
+  const timer = setInterval(() => streams.stderr.write(`email-verify: ${text()}\n`), options.progressEveryMs);
   timer.unref();
   return {
     update: (p) => (latest = p),

@@ -91,18 +91,57 @@ function dropIdle<T extends { readonly isIdle: boolean }>(map: Map<string, T>): 
   for (const [key, value] of map) if (value.isIdle) map.delete(key);
 }
 
+/** The entry for `key`, made (after dropping idle ones, see dropIdle) when there is none. */
+function entryOf<T extends { readonly isIdle: boolean }>(map: Map<string, T>, key: string, make: () => T): T {
+  let entry = map.get(key);
+  if (!entry) {
+    dropIdle(map);
+    entry = make();
+    map.set(key, entry);
+  }
+  return entry;
+}
+
+/**
+ * The engine, in its steps: one MX lookup per domain (sharedMxLookups), each mail host's cap on
+ * sessions (hostLimits), sessions shared by the domains of the same hosts (sessionBatchers), a
+ * queue per domain for its sessions, catch-all probe and retries (domainQueues); each address
+ * goes through them (findingsOf) to its verdict.
+ */
 export function createVerifier(options: VerifyOptions, network: Network, deps: VerifierDeps = {}): Verifier {
   const clock = deps.clock ?? systemClock;
-  const probeLocalPart = deps.probeLocalPart ?? (() => `ev-${randomBytes(9).toString('hex')}`);
-  // SMTP sessions at once over all domains; DNS lookups have a pool of the same size of their own,
-  // so a lookup never waits behind sessions that take seconds.
-  const global = pLimit(options.concurrency);
-  const dnsPool = pLimit(options.concurrency);
-  // Addresses of one domain share one lookup, and it takes one slot of the pool: otherwise a
-  // domain's many addresses fill the pool waiting on the same answer while other domains wait.
-  // Answers are kept for the domains seen last; a failed lookup is asked again.
+  const lookupMx = sharedMxLookups(network, options.concurrency);
+  const limitOf = hostLimits(options, clock, deps.facts);
+  const batchers = new Map<string, SessionBatcher>();
+  const batcherOf = sessionBatchers(batchers, options, network, limitOf);
+  const queues = new Map<string, DomainQueue>();
+  const queueOf = domainQueues(queues, options, deps, clock, batcherOf, limitOf);
+
+  let stopped: StopReason | undefined;
+  const stages: Stages = { options, deps, lookupMx, queueOf, stopped: () => stopped };
+  return {
+    verify: async (input) => verdictOf(await findingsOf(input, stages)),
+    retrying: () => retryStatusOf(queues, clock),
+    close(reason = INTERRUPTED) {
+      stopped ??= reason;
+      const unasked: MailboxResult = { outcome: 'error', reason: stopped, reply: '', mxHost: '' };
+      queues.forEach((q) => q.stop(unasked));
+      batchers.forEach((b) => b.stop(unasked));
+    },
+  };
+}
+
+/**
+ * Addresses of one domain share one lookup, and it takes one slot of a pool of DNS lookups
+ * (`concurrency` at once, apart from the SMTP sessions' pool, so a lookup never waits behind
+ * sessions that take seconds): otherwise a domain's many addresses fill the pool waiting on the
+ * same answer while other domains wait. Answers are kept for the domains seen last; a failed
+ * lookup is asked again.
+ */
+function sharedMxLookups(network: Network, concurrency: number): (domain: string) => Promise<MxResult> {
+  const dnsPool = pLimit(concurrency);
   const lookups = new QuickLRU<string, Promise<MxResult>>({ maxSize: KEPT_DOMAINS });
-  const lookupMx = (domain: string): Promise<MxResult> => {
+  return (domain) => {
     let lookup = lookups.get(domain);
     if (!lookup) {
       const forget = () => lookups.delete(domain);
@@ -112,28 +151,34 @@ export function createVerifier(options: VerifyOptions, network: Network, deps: V
     }
     return lookup;
   };
-  const queues = new Map<string, DomainQueue>();
-  // Catch-all verdicts outlive their domain's queue (at a tenth of its size), so a dropped queue
-  // made anew is not probed again; the on-disk store, when there is one, keeps them all.
-  const catchAllSeen = new QuickLRU<string, CatchAllResult>({ maxSize: 5 * KEPT_DOMAINS });
-  const batchers = new Map<string, SessionBatcher>();
-  // Domains are keyed to their primary MX host, so domains sharing a host share its cap.
-  const hostLimits = new Map<string, HostLimit>();
-  const limitOf = (host: string): HostLimit => {
-    let limit = hostLimits.get(host);
-    if (!limit) {
-      dropIdle(hostLimits);
-      limit = new HostLimit(
-        options.perHostConcurrency,
-        clock,
-        options.perHostMaxConcurrency,
-        deps.facts?.hostLevel?.(host),
-        (level) => deps.facts?.rememberHostLevel?.(host, level),
-      );
-      hostLimits.set(host, limit);
-    }
-    return limit;
-  };
+}
+
+/**
+ * The sessions-at-once limit of each mail host, starting from what an earlier run learnt of it.
+ * Domains are keyed to their primary MX host, so domains sharing a host share its cap.
+ */
+function hostLimits(options: VerifyOptions, clock: Clock, facts: DomainFacts | undefined): (host: string) => HostLimit {
+  const limits = new Map<string, HostLimit>();
+  return (host) =>
+    entryOf(
+      limits,
+      host,
+      () =>
+        new HostLimit(options.perHostConcurrency, clock, options.perHostMaxConcurrency, facts?.hostLevel?.(host), (level) =>
+          facts?.rememberHostLevel?.(host, level),
+        ),
+    );
+}
+
+/** The session batcher of each set of mail hosts: domains with the same hosts share sessions. */
+function sessionBatchers(
+  batchers: Map<string, SessionBatcher>,
+  options: VerifyOptions,
+  network: Network,
+  limitOf: (host: string) => HostLimit,
+): (hosts: MxHost[]) => SessionBatcher {
+  // SMTP sessions at once over all domains.
+  const global = pLimit(options.concurrency);
   // Looked up on each use, not kept: a limit dropped while idle is the one made anew, never a
   // second one beside it.
   const slotsFor = (hosts: MxHost[]): HostSlots => {
@@ -145,92 +190,104 @@ export function createVerifier(options: VerifyOptions, network: Network, deps: V
       report: (results) => limitOf(host).report(results),
     };
   };
+  return (hosts) =>
+    entryOf(
+      batchers,
+      hostSetKey(hosts),
+      () => new SessionBatcher(hosts, network.askMailboxes, slotsFor(hosts), options.recipientsPerSession),
+    );
+}
 
-  const batcherOf = (hosts: MxHost[]): SessionBatcher => {
-    const key = hostSetKey(hosts);
-    let batcher = batchers.get(key);
-    if (!batcher) {
-      dropIdle(batchers);
-      batcher = new SessionBatcher(hosts, network.askMailboxes, slotsFor(hosts), options.recipientsPerSession);
-      batchers.set(key, batcher);
-    }
-    return batcher;
-  };
-
-  const queueOf = (domain: string, hosts: MxHost[]): DomainQueue => {
-    let queue = queues.get(domain);
-    if (!queue) {
-      dropIdle(queues);
-      queue = new DomainQueue(
-        hosts,
-        `${probeLocalPart()}@${domain}`,
-        // Looked up on each use, like the host limits: a queue can outlive an idle batcher.
-        (_hosts, recipients) => batcherOf(hosts).ask(recipients),
-        {
-          // A small host keeps the per-domain cap; a host that earned more sessions (a big
-          // provider) lends them to its domains, or its one big domain would still go two at a time.
-          sessions: () =>
-            options.perDomainConcurrency + Math.max(0, limitOf(hosts[0]?.exchange ?? '').sessions - options.perHostConcurrency),
-          recipientsPerSession: options.recipientsPerSession,
-          retryDelayMs: options.greylistDelayMs,
-          retryBudgetMs: options.greylistBudgetMs,
-          catchAll: options.catchAll,
-          probeAttempts: 3,
-          knownCatchAll: catchAllSeen.get(domain) ?? deps.facts?.catchAll(domain),
-          onCatchAll: (result) => {
-            catchAllSeen.set(domain, result);
-            deps.facts?.rememberCatchAll(domain, result);
+/** The queue of each domain: its sessions, catch-all probe and greylisting retries (domain-queue.ts). */
+function domainQueues(
+  queues: Map<string, DomainQueue>,
+  options: VerifyOptions,
+  deps: VerifierDeps,
+  clock: Clock,
+  batcherOf: (hosts: MxHost[]) => SessionBatcher,
+  limitOf: (host: string) => HostLimit,
+): (domain: string, hosts: MxHost[]) => DomainQueue {
+  const probeLocalPart = deps.probeLocalPart ?? (() => `ev-${randomBytes(9).toString('hex')}`);
+  // Catch-all verdicts outlive their domain's queue (at a tenth of its size), so a dropped queue
+  // made anew is not probed again; the on-disk store, when there is one, keeps them all.
+  const catchAllSeen = new QuickLRU<string, CatchAllResult>({ maxSize: 5 * KEPT_DOMAINS });
+  return (domain, hosts) =>
+    entryOf(
+      queues,
+      domain,
+      () =>
+        new DomainQueue(
+          hosts,
+          `${probeLocalPart()}@${domain}`,
+          // Looked up on each use, like the host limits: a queue can outlive an idle batcher.
+          (_hosts, recipients) => batcherOf(hosts).ask(recipients),
+          {
+            // A small host keeps the per-domain cap; a host that earned more sessions (a big
+            // provider) lends them to its domains, or its one big domain would still go two at a time.
+            sessions: () =>
+              options.perDomainConcurrency + Math.max(0, limitOf(hosts[0]?.exchange ?? '').sessions - options.perHostConcurrency),
+            recipientsPerSession: options.recipientsPerSession,
+            retryDelayMs: options.greylistDelayMs,
+            retryBudgetMs: options.greylistBudgetMs,
+            catchAll: options.catchAll,
+            probeAttempts: 3,
+            knownCatchAll: catchAllSeen.get(domain) ?? deps.facts?.catchAll(domain),
+            onCatchAll: (result) => {
+              catchAllSeen.set(domain, result);
+              deps.facts?.rememberCatchAll(domain, result);
+            },
           },
-        },
-        clock,
-      );
-      queues.set(domain, queue);
-    }
-    return queue;
-  };
+          clock,
+        ),
+    );
+}
 
-  async function findingsOf(input: string): Promise<Findings> {
-    const syntax = checkSyntax(input, { allowAddressLiterals: options.allowAddressLiterals });
-    if (!syntax.ok) {
-      return { input, email: syntax.email, syntax: { ok: false, reason: syntax.reason, code: syntax.code }, flags: NO_FLAGS };
-    }
-    const findings: Findings = {
-      input,
-      email: syntax.email,
-      syntax: { ok: true, smtputf8: syntax.smtputf8 },
-      flags: flagsOf(syntax.email, syntax.local, syntax.domain),
-    };
-    if (options.offline) return { ...findings, notChecked: 'Not checked: offline mode (no network checks)' };
-    if (stopped) return { ...findings, notChecked: stopped };
+/** What findingsOf asks an address through. */
+interface Stages {
+  options: VerifyOptions;
+  deps: VerifierDeps;
+  lookupMx(domain: string): Promise<MxResult>;
+  queueOf(domain: string, hosts: MxHost[]): DomainQueue;
+  /** Why the run was stopped (close()), if it was. */
+  stopped(): StopReason | undefined;
+}
 
-    findings.mx = await lookupMx(syntax.domain);
-    if (findings.mx.kind !== 'mx') return findings;
-    if (stopped) return { ...findings, notChecked: stopped };
-    const { mailbox, catchAll } = await queueOf(syntax.domain, findings.mx.hosts).check(syntax.email);
-    if (!STOP_REASONS.has(mailbox.reason)) deps.onMailboxAnswer?.({ domain: syntax.domain, mailbox });
-    return { ...findings, mailbox, catchAll: mailbox.outcome === 'accepted' ? catchAll : undefined };
+/** One address through syntax -> dns -> smtp -> catch-all, as far as it goes. */
+async function findingsOf(input: string, stages: Stages): Promise<Findings> {
+  const { options, deps } = stages;
+  const syntax = checkSyntax(input, { allowAddressLiterals: options.allowAddressLiterals });
+  if (!syntax.ok) {
+    return { input, email: syntax.email, syntax: { ok: false, reason: syntax.reason, code: syntax.code }, flags: NO_FLAGS };
   }
-
-  let stopped: StopReason | undefined;
-  return {
-    verify: async (input) => verdictOf(await findingsOf(input)),
-    retrying() {
-      let addresses = 0;
-      let nextAt: number | undefined;
-      for (const queue of queues.values()) {
-        const waiting = queue.waitingRetries;
-        addresses += waiting.count;
-        if (waiting.nextAt !== undefined) nextAt = nextAt === undefined ? waiting.nextAt : Math.min(nextAt, waiting.nextAt);
-      }
-      return { addresses, nextInMs: nextAt === undefined ? undefined : Math.max(0, nextAt - clock.now()) };
-    },
-    close(reason = INTERRUPTED) {
-      stopped ??= reason;
-      const unasked: MailboxResult = { outcome: 'error', reason: stopped, reply: '', mxHost: '' };
-      queues.forEach((q) => q.stop(unasked));
-      batchers.forEach((b) => b.stop(unasked));
-    },
+  const findings: Findings = {
+    input,
+    email: syntax.email,
+    syntax: { ok: true, smtputf8: syntax.smtputf8 },
+    flags: flagsOf(syntax.email, syntax.local, syntax.domain),
   };
+  if (options.offline) return { ...findings, notChecked: 'Not checked: offline mode (no network checks)' };
+  let stopped = stages.stopped();
+  if (stopped) return { ...findings, notChecked: stopped };
+
+  findings.mx = await stages.lookupMx(syntax.domain);
+  if (findings.mx.kind !== 'mx') return findings;
+  stopped = stages.stopped();
+  if (stopped) return { ...findings, notChecked: stopped };
+  const { mailbox, catchAll } = await stages.queueOf(syntax.domain, findings.mx.hosts).check(syntax.email);
+  if (!STOP_REASONS.has(mailbox.reason)) deps.onMailboxAnswer?.({ domain: syntax.domain, mailbox });
+  return { ...findings, mailbox, catchAll: mailbox.outcome === 'accepted' ? catchAll : undefined };
+}
+
+/** Addresses waiting in the domains' queues to be asked again, and when the first is due. */
+function retryStatusOf(queues: Map<string, DomainQueue>, clock: Clock): RetryStatus {
+  let addresses = 0;
+  let nextAt: number | undefined;
+  for (const queue of queues.values()) {
+    const waiting = queue.waitingRetries;
+    addresses += waiting.count;
+    if (waiting.nextAt !== undefined) nextAt = nextAt === undefined ? waiting.nextAt : Math.min(nextAt, waiting.nextAt);
+  }
+  return { addresses, nextInMs: nextAt === undefined ? undefined : Math.max(0, nextAt - clock.now()) };
 }
 
 /**

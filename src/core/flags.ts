@@ -115,6 +115,11 @@ export function suggestionFor(email: string): string {
   return domain === '' ? '' : `${email.slice(0, at)}@${domain}`;
 }
 
+/** The flags the charge depends on (verdict.ts, mayBeCharged), without the cost of a spelling suggestion. */
+export function chargeFlagsOf(local: string, domain: string): Pick<AddressFlags, 'isRoleBased' | 'isDisposable'> {
+  return { isRoleBased: roleTypeOf(local) !== '', isDisposable: isDisposableDomain(domain) };
+}
+
 export function flagsOf(email: string, local: string, domain: string): AddressFlags {
   const roleType = roleTypeOf(local);
   const isDisposable = isDisposableDomain(domain);

@@ -36,6 +36,9 @@ export interface SummaryBuilder {
   finish(elapsedMs: number): Summary;
 }
 
+/** The price of one credit when none is given: what pay-per-valid services commonly ask, in USD. */
+export const DEFAULT_CREDIT_PRICE = 0.001;
+
 const round = (n: number, digits = 4): number => Number(n.toFixed(digits));
 
 export function estimateCredits(total: number, unique: number, charged: number, price: number): CreditEstimate {

@@ -1,7 +1,7 @@
 // The one decision table: what the stages found -> result category and every result field.
 import { providerOf } from './provider.js';
 import { mailboxReasonCode, stopCodeOf, type ReasonCode } from './reason-code.js';
-import type { B2bQuality, Findings, ResultCategory, ValidationLayer, VerificationResult } from './types.js';
+import type { AddressFlags, B2bQuality, Findings, ResultCategory, ValidationLayer, VerificationResult } from './types.js';
 
 interface Decision {
   result: ResultCategory;
@@ -102,11 +102,21 @@ function decide(f: Findings): Decision {
   return disposable({ result: 'valid', reason: '', code: 'accepted', layer, score: f.catchAll ? 10 : 9 });
 }
 
+/**
+ * The part of the charge rule known before any network work: only a 'valid' result is charged,
+ * and a role inbox (valid_role_based) or a disposable domain (risky) is never one. The network
+ * can only take the charge away (no mailbox, catch-all, unknown), so --estimate counts the
+ * well-formed addresses this passes as the most a list could cost.
+ */
+export function mayBeCharged(flags: Pick<AddressFlags, 'isRoleBased' | 'isDisposable'>): boolean {
+  return !flags.isRoleBased && !flags.isDisposable;
+}
+
 export function verdictOf(f: Findings): VerificationResult {
   const d = decide(f);
   const b2b: B2bQuality = d.result === 'valid' ? 'high' : d.result === 'valid_role_based' ? 'low' : 'none';
   const isCatchAll = d.result === 'risky' && d.layer === 'catchall';
-  const charged = d.result === 'valid' && b2b === 'high' ? 1 : 0;
+  const charged = d.result === 'valid' && mayBeCharged(f.flags) ? 1 : 0;
   let chargeReason = CHARGE_REASONS[d.result];
   if (isCatchAll) chargeReason = 'Catch-all domain - cannot verify individual mailbox';
   return {

@@ -1,6 +1,7 @@
 // MX lookup with the RFC 5321 §5.1 implicit-MX fallback and RFC 7505 null MX.
 import { isIP } from 'node:net';
 import QuickLRU from 'quick-lru';
+import { systemClock, type Clock } from '../core/clock.js';
 import type { MxHost, MxResult } from '../core/types.js';
 import { createDnsClient, type DnsClient, type DnsResult } from './client.js';
 
@@ -8,6 +9,8 @@ export interface MxLookupOptions {
   /** host[:port] of DNS servers; empty = the system's. */
   servers: string[];
   timeoutMs: number;
+  /** What a shared host answer's age is read from; only read, so a clock with just now() will do. */
+  clock?: Pick<Clock, 'now'>;
 }
 
 const REASONS: Record<string, string> = {
@@ -140,7 +143,7 @@ const REMEMBERED_HOSTS = 10_000;
  */
 export function createMxLookup(options: MxLookupOptions, cache?: MxCache): (domain: string) => Promise<MxResult> {
   const client = createDnsClient(options);
-  const resolveHost = sharedHostLookups(client);
+  const resolveHost = sharedHostLookups(client, options.clock ?? systemClock);
   return async (domain) => {
     const known = cache?.get(domain);
     if (known) return known;
@@ -156,10 +159,10 @@ export function createMxLookup(options: MxLookupOptions, cache?: MxCache): (doma
  * Google's MX hosts stand behind thousands of domains) while their TTL lasts; a reused answer
  * counts its TTL from when it was asked. Failures are asked again.
  */
-function sharedHostLookups(client: DnsClient): HostLookup {
+function sharedHostLookups(client: DnsClient, clock: Pick<Clock, 'now'>): HostLookup {
   const hosts = new QuickLRU<string, { lookup: Promise<AddressLookup>; askedAt: number }>({ maxSize: REMEMBERED_HOSTS });
   return async (name) => {
-    const now = Date.now();
+    const now = clock.now();
     let entry = hosts.get(name);
     if (!entry) {
       entry = { lookup: addressesOf(client, name), askedAt: now };

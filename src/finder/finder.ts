@@ -8,10 +8,11 @@ import QuickLRU from 'quick-lru';
 import { nameSpellings, type NameSpellings } from '../core/names.js';
 import { candidatesOf, type Candidate, type PatternName } from '../core/patterns.js';
 import type { VerificationResult } from '../core/types.js';
+import type { FindResult, FindStatus } from '../core/find-result.js';
 import { DomainPatterns, type PatternFacts } from './domain-patterns.js';
 
-export type FindStatus = 'found' | 'catch_all_guess' | 'not_found' | 'unknown' | 'invalid_domain';
-export const FIND_STATUSES: readonly FindStatus[] = ['found', 'catch_all_guess', 'not_found', 'unknown', 'invalid_domain'];
+export type { FindResult, FindStatus } from '../core/find-result.js';
+export { FIND_STATUSES } from '../core/find-result.js';
 
 export interface Person {
   first?: string;
@@ -20,26 +21,6 @@ export interface Person {
   full?: string;
   /** A domain, a website URL or a www. host. */
   domain: string;
-}
-
-export interface FindResult {
-  /** The address found or guessed; '' when there is none. */
-  email: string;
-  find_status: FindStatus;
-  /** 0-100: how sure the address is the person's working one. */
-  confidence: number;
-  /** The convention of the address given (first.last, flast …); '' without one. */
-  pattern: string;
-  /** Candidates asked (answers from the store included). */
-  candidates_tried: number;
-  /** The domain searched (the registrable domain of what was given). */
-  domain: string;
-  /** Why, in words: what was found, or what stopped the search. */
-  find_reason: string;
-  /** The verifier's answer for the address given, or the one that stopped the search. */
-  verification?: VerificationResult;
-  /** Candidates the domain's learned pattern spared this person (0 when none was learned). */
-  saved: number;
 }
 
 export interface FinderOptions {

@@ -16,7 +16,7 @@ import {
   type ResultCategory,
   type RowResult,
 } from '../core/types.js';
-import { createSummary, type Summary } from '../core/summary.js';
+import { createSummary, DEFAULT_CREDIT_PRICE, type Summary } from '../core/summary.js';
 import { InputError, RunError, UsageError } from '../errors.js';
 import { INPUT_ROW_COLUMN } from './shard.js';
 import { checkShardSet, shardOfSummary, type ShardPart, type ShardSet } from './shard-set.js';
@@ -25,7 +25,7 @@ export interface MergeOptions {
   outDir: string;
   /** Output names `<base>.valid.csv` …; default: the inputs' common base, or `merged`. */
   base?: string;
-  /** Default: the price the shards were run with (their summary.json), else 0.001. */
+  /** Default: the price the shards were run with (their summary.json), else DEFAULT_CREDIT_PRICE. */
   creditPrice?: number;
   /** Merge what is there when a shard is missing or its K/N unknown (shards of other splits, or twice, never). */
   allowPartial?: boolean;
@@ -52,7 +52,6 @@ export interface MergeResult {
 }
 
 const SPLIT_NAME = /^(.+)\.(valid|risky|invalid|unknown)\.csv$/;
-const DEFAULT_CREDIT_PRICE = 0.001;
 
 /** One shard's outputs: a folder, or the files named from one folder. */
 interface Part {

@@ -2,9 +2,10 @@
 // CLI's --estimate and the server's estimate endpoint, so the page and the terminal agree.
 import { checkSyntax, duplicateKey } from '../core/syntax.js';
 import { hash53, HashSet53 } from '../core/hash.js';
-import { isDisposableDomain, roleTypeOf } from '../core/flags.js';
+import { chargeFlagsOf } from '../core/flags.js';
 import type { DataRow } from '../io/read.js';
 import { estimateCredits, type CreditEstimate } from '../core/summary.js';
+import { mayBeCharged } from '../core/verdict.js';
 
 export interface ListEstimate {
   /** Data rows. */
@@ -34,8 +35,8 @@ export async function estimateList(
       if (!seen.add(hash53(duplicateKey(syntax)))) continue;
       if (!syntax.ok) continue;
       wellFormed += 1;
-      // Only what decides the charge: role inboxes and disposable domains are free.
-      if (roleTypeOf(syntax.local) === '' && !isDisposableDomain(syntax.domain)) chargeable += 1;
+      // The verdict's own charge rule, as far as it is known without the network.
+      if (mayBeCharged(chargeFlagsOf(syntax.local, syntax.domain))) chargeable += 1;
     }
   }
   return {

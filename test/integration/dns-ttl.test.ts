@@ -3,6 +3,7 @@
 // the null MX record's own, at most ten minutes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMxLookup, NEGATIVE_TTL_MS, type MxCache } from '../../src/dns/mx.js';
+import type { Clock } from '../../src/core/clock.js';
 import type { MxResult } from '../../src/core/types.js';
 import { startSimNet, type SimNet } from '../support/simnet.js';
 
@@ -15,6 +16,9 @@ beforeAll(async () => {
       'short.example': { mx: [{ host: 'mx.short.example', priority: 10 }] },
       'shortmx.example': { mx: [{ host: 'mx.short.example', priority: 10 }], mxTtl: 30 },
       'nomx.example': { nullMx: true },
+      // More domains on mx.short.example: its address is asked once for all of them.
+      'second.example': { mx: [{ host: 'mx.short.example', priority: 10 }] },
+      'third.example': { mx: [{ host: 'mx.short.example', priority: 10 }] },
     },
     dnsTtl: 42,
   });
@@ -79,5 +83,27 @@ describe('MX answers in the cache', () => {
     expect((await lookup('nohost.example')).kind).toBe('no_mail_host');
     expect(kept.get('missing.example')?.ttlMs).toBe(120_000);
     expect(kept.get('nohost.example')?.ttlMs).toBe(120_000);
+  });
+
+  it("counts a mail host's shared address from when it was asked, on the clock it is given", async () => {
+    const { cache, kept } = recordingCache();
+    let now = 1_000_000;
+    const clock: Pick<Clock, 'now'> = { now: () => now };
+    const lookup = createMxLookup({ servers: [net.dnsServer], timeoutMs: 2000, clock }, cache);
+    expect((await lookup('short.example')).kind).toBe('mx');
+    expect(kept.get('short.example')?.ttlMs).toBe(42_000);
+
+    // 40 s later another domain on the same host reuses its address, which has 2 s left.
+    now += 40_000;
+    const queries = net.dnsQueries;
+    expect((await lookup('second.example')).kind).toBe('mx');
+    expect(kept.get('second.example')?.ttlMs).toBe(2_000);
+    const askedForSecond = net.dnsQueries - queries;
+
+    // Past its TTL the address is asked again, and counts its full TTL anew.
+    now += 5_000;
+    expect((await lookup('third.example')).kind).toBe('mx');
+    expect(kept.get('third.example')?.ttlMs).toBe(42_000);
+    expect(net.dnsQueries - queries - askedForSecond).toBeGreaterThan(askedForSecond);
   });
 });

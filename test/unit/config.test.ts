@@ -11,7 +11,7 @@ import {
   mergeFlags,
   type ConfigKeys,
 } from '../../src/cli/config.js';
-import { defaultHelo } from '../../src/cli/options.js';
+import { defaultHelo, runOptionsFrom } from '../../src/cli/options.js';
 import { UsageError } from '../../src/errors.js';
 
 const KNOWN: ConfigKeys = {
@@ -186,5 +186,15 @@ describe('the default EHLO name', () => {
     ['bad_name.example', ''],
   ])('%s -> %j (empty: an address literal)', (name, expected) => {
     expect(defaultHelo(name)).toBe(expected);
+  });
+});
+
+describe('the plain progress interval', () => {
+  // Read with the run's options from the environment main() is given, not once at import: a
+  // caller (or a test) that sets it after loading the CLI gets it.
+  it('is EMAIL_VERIFY_PROGRESS_MS when set, else 10 s', () => {
+    expect(runOptionsFrom({}, { EMAIL_VERIFY_PROGRESS_MS: '250' }).progressEveryMs).toBe(250);
+    expect(runOptionsFrom({}, {}).progressEveryMs).toBe(10_000);
+    expect(runOptionsFrom({}, { EMAIL_VERIFY_PROGRESS_MS: 'soon' }).progressEveryMs).toBe(10_000);
   });
 });
