@@ -12,6 +12,7 @@ import { mkdirSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
+import { lmdbOptions } from './lmdb-options.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { RunError } from '../errors.js';
 import { boundedWait, trackWriterJobs } from './lmdb-writer-guard.js';
@@ -69,6 +70,8 @@ export const CACHE_FORMAT_VERSION = 1;
 
 /** The LMDB file inside the cache dir (LMDB puts `cache.mdb-lock` beside it). */
 export const CACHE_FILE = 'cache.mdb';
+/** The named databases in the cache file (lmdb's maxDbs), with room to spare. */
+export const CACHE_MAX_DBS = 8;
 
 const SWEEP_EVERY_MS = 24 * 60 * 60 * 1000;
 
@@ -343,10 +346,7 @@ export function openCacheStore(options: CacheStoreOptions): CacheStore {
   let root: RootDatabase<string, string>;
   try {
     mkdirSync(dir, { recursive: true });
-    // overlappingSync (lmdb-js's default on Linux and macOS) syncs on a background thread that a
-    // native exit hook must wind down; a cache needs no such speed. (It was not the cause of the
-    // crashes at close: see lmdb-writer-guard.ts.) Commits still happen off the main thread.
-    root = open<string, string>({ path: path.join(dir, CACHE_FILE), encoding: 'string', maxDbs: 8, overlappingSync: false });
+    root = open<string, string>({ ...lmdbOptions(path.join(dir, CACHE_FILE), CACHE_MAX_DBS), encoding: 'string' });
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new RunError(`cannot open the cache in ${dir}: ${reason}; pass --cache-dir DIR or --no-cache`, {

@@ -4,6 +4,7 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { open, type Database, type RootDatabase } from 'lmdb';
+import { lmdbOptions } from '../cache/lmdb-options.js';
 import { boundedWait, trackWriterJobs } from '../cache/lmdb-writer-guard.js';
 import { RESULT_CATEGORIES, type ResultCategory, type RowResult } from '../core/types.js';
 import { RunError } from '../errors.js';
@@ -83,7 +84,7 @@ export class JobStore {
   static open(dir: string, clock: () => Date = () => new Date()): JobStore {
     try {
       mkdirSync(path.join(dir, 'inputs'), { recursive: true });
-      const root = open({ path: path.join(dir, 'jobs.mdb'), maxDbs: 4, overlappingSync: false });
+      const root = open(lmdbOptions(path.join(dir, 'jobs.mdb'), 4));
       return new JobStore(root, clock);
     } catch (error) {
       throw new RunError(`cannot open the job store in ${dir}: ${(error as Error).message}; choose another --data-dir`, {

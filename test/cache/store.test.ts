@@ -1,13 +1,15 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { open } from 'lmdb';
 import { afterEach, describe, expect, it } from 'vitest';
+import { LMDB_MAP_SIZE, lmdbOptions } from '../../src/cache/lmdb-options.js';
 import {
   CACHE_FILE,
   CACHE_FORMAT_VERSION,
+  CACHE_MAX_DBS,
   type CacheStore,
   defaultCacheDir,
   noCache,
@@ -162,16 +164,9 @@ describe('persistence', () => {
     first.putResult('jane@acme.example', { result: 'valid' });
     await first.close();
 
-    // Raw opens of the store's file use the store's own settings: lmdb-js's default
-    // overlappingSync syncs on a background thread that must be wound down at exit, the race the
-    // store itself avoids (src/cache/store.ts).
+    // Raw opens of the store's file use the store's own settings (src/cache/lmdb-options.ts).
     const setFormat = async (format: number): Promise<void> => {
-      const root = open<string, string>({
-        path: path.join(dir, CACHE_FILE),
-        encoding: 'string',
-        maxDbs: 8,
-        overlappingSync: false,
-      });
+      const root = open<string, string>({ ...lmdbOptions(path.join(dir, CACHE_FILE), CACHE_MAX_DBS), encoding: 'string' });
       root.openDB<string, string>({ name: 'meta', encoding: 'string' }).putSync('format', String(format));
       await root.close();
     };
@@ -201,15 +196,26 @@ describe('persistence', () => {
     clock.advance(DAY + 1);
     await openCacheStore({ dir, clock }).close();
 
-    const root = open<string, string>({
-      path: path.join(dir, CACHE_FILE),
-      encoding: 'string',
-      maxDbs: 8,
-      overlappingSync: false,
-    });
+    const root = open<string, string>({ ...lmdbOptions(path.join(dir, CACHE_FILE), CACHE_MAX_DBS), encoding: 'string' });
     const dnsKeys = [...root.openDB<string, string>({ name: 'dns', encoding: 'string' }).getKeys()];
     await root.close();
     expect(dnsKeys).toEqual(['mx:long.example']);
+  });
+
+  it('reserves a large memory map where it costs only address space, and the file grows with its data', async () => {
+    expect(lmdbOptions('/x/cache.mdb', 8, 'linux')).toMatchObject({ mapSize: LMDB_MAP_SIZE, overlappingSync: false });
+    expect(lmdbOptions('/x/cache.mdb', 8, 'darwin')).toMatchObject({ mapSize: LMDB_MAP_SIZE });
+    // Windows' LMDB makes the file as large as the map.
+    expect(lmdbOptions('C:\\x\\cache.mdb', 8, 'win32')).not.toHaveProperty('mapSize');
+    const dir = tempDir();
+    const store = openCacheStore({ dir });
+    for (let i = 0; i < 1000; i++) store.putResult(`user${i}@acme.example`, { result: 'valid', i });
+    await store.close();
+    const root = open<string, string>({ ...lmdbOptions(path.join(dir, CACHE_FILE), CACHE_MAX_DBS), encoding: 'string' });
+    const mapSize = (root.getStats() as { mapSize: number }).mapSize;
+    await root.close();
+    expect(mapSize).toBe(process.platform === 'win32' ? mapSize : LMDB_MAP_SIZE);
+    expect(statSync(path.join(dir, CACHE_FILE)).size).toBeLessThan(16 * 1024 ** 2);
   });
 
   it('reports a dir it cannot create as a known error', () => {
