@@ -8,7 +8,7 @@ import type { RootDatabaseOptionsWithPath } from 'lmdb';
  * lmdb-js starts a map at 128 KiB and remaps it larger each time the file outgrows it. When
  * several processes write one cache (shards of a run, a cron job beside a server), each remaps
  * as the others grow the file, and about one process in 120 died of SIGSEGV under load (4 to 6
- * writers at once, 20,000 rows each: 6 of 960 processes with lmdb-js's default, 0 of 360 with
+ * writers at once, 20,000 rows each: 6 of 960 processes with lmdb-js's default, 0 of 960 with
  * this size; /tmp stress runs, described in the commit). On Linux and macOS the map is address
  * space only: the file grows with its data, not to the map's size. Windows' LMDB sizes the file
  * to the map, so there the default stays.
