@@ -1,6 +1,6 @@
 // Readers: CSV/TSV (delimiter sniffed), plain text lists, XLSX and standard input -> rows.
 // Everything streams; only the first records are held to decide the table's shape.
-import { createReadStream } from 'node:fs';
+import { createReadStream, fstatSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { Readable } from 'node:stream';
@@ -343,7 +343,9 @@ async function* xlsxRecords(input: Readable, sheet: string | undefined, source: 
 /**
  * A producer that writes a few lines and then pauses (a queue consumer, `tail -f`, a paginated
  * export) must not wait for a full sample: once a whole line has arrived and nothing more comes
- * for this long, the shape is decided from what is there.
+ * for this long, the shape is decided from what is there. Only pipes and terminals can pause so:
+ * a regular file is always read whole up to the sample, however slow a loaded machine makes
+ * a read, so its shape and errors never depend on timing.
  */
 const SNIFF_PAUSE_MS = 200;
 const PAUSED = Symbol('paused');
@@ -360,7 +362,7 @@ function pause(ms: number): { done: Promise<typeof PAUSED>; cancel(): void } {
  * Reads an iterator patiently or not: a read that a pause cut short is kept, and the next read
  * (or the rest of the items) continues from it, so nothing is read twice or lost.
  */
-function patientReader<T>(iterator: AsyncIterator<T>) {
+function patientReader<T>(iterator: AsyncIterator<T>, canStall: boolean) {
   let pending: Promise<IteratorResult<T>> | undefined;
   async function next(patient: boolean): Promise<IteratorResult<T> | typeof PAUSED> {
     if (!pending) {
@@ -369,7 +371,7 @@ function patientReader<T>(iterator: AsyncIterator<T>) {
       pending.catch(() => undefined);
     }
     let step: IteratorResult<T> | typeof PAUSED;
-    if (patient) {
+    if (patient && canStall) {
       const timer = pause(SNIFF_PAUSE_MS);
       step = await Promise.race([pending, timer.done]);
       timer.cancel();
@@ -390,8 +392,8 @@ function patientReader<T>(iterator: AsyncIterator<T>) {
 }
 
 /** Reads the first bytes of a stream and gives them back with a stream of the whole. */
-async function peek(stream: Readable, bytes: number): Promise<{ head: Buffer; whole: Readable }> {
-  const reader = patientReader(stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>);
+async function peek(stream: Readable, bytes: number, canStall: boolean): Promise<{ head: Buffer; whole: Readable }> {
+  const reader = patientReader(stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>, canStall);
   const chunks: Buffer[] = [];
   let size = 0;
   let done = false;
@@ -453,8 +455,13 @@ function notText(source: string, format: string): InputError {
   return new InputError(`${source}: a binary file, not text (${format}); give a CSV, TSV, TXT or XLSX file`);
 }
 
-async function openStream(path: string, options: ReadOptions): Promise<Readable> {
-  if (path === '-') return Readable.from(options.stdin ?? process.stdin);
+/** The input's bytes, and whether they can stop coming for a while (a pipe or terminal, not a file). */
+async function openStream(path: string, options: ReadOptions): Promise<{ stream: Readable; canStall: boolean }> {
+  if (path === '-') {
+    // `< list.csv` makes standard input a regular file.
+    const redirectedFile = options.stdin === undefined && isRegularFile(0);
+    return { stream: Readable.from(options.stdin ?? process.stdin), canStall: !redirectedFile };
+  }
   const info = await stat(path).catch((error: NodeJS.ErrnoException) => error);
   if (info instanceof Error) {
     if (info.code === 'ENOENT' || info.code === 'ENOTDIR') throw new InputError(`${path}: no such file; check the path`);
@@ -463,7 +470,16 @@ async function openStream(path: string, options: ReadOptions): Promise<Readable>
   if (info.isDirectory()) throw new InputError(`${path}: is a directory; give a CSV, TSV, TXT or XLSX file`);
   if (extname(path).toLowerCase() === '.xls')
     throw new InputError(`${path}: old .xls workbooks are not supported; save it as .xlsx or CSV`);
-  return createReadStream(path);
+  // A FIFO or /dev/fd/N (a shell's <(command)) is a pipe by another name.
+  return { stream: createReadStream(path), canStall: !info.isFile() };
+}
+
+function isRegularFile(fd: number): boolean {
+  try {
+    return fstatSync(fd).isFile();
+  } catch {
+    return false;
+  }
 }
 
 async function* oneByOne<T>(items: AsyncIterable<T>): AsyncGenerator<T[]> {
@@ -476,6 +492,8 @@ interface Records {
   /** The delimiter, which extra cells beyond the header are joined with; '' for a one-column list. */
   delimiter: string;
   encoding?: InputEncoding;
+  /** Whether the input can pause (see SNIFF_PAUSE_MS). */
+  canStall: boolean;
 }
 
 /** --encoding's name as iconv-lite knows it; a usage error for a name it does not know. */
@@ -491,16 +509,16 @@ export function checkEncoding(name: string): string {
 async function recordsOf(path: string, options: ReadOptions): Promise<Records> {
   const source = path === '-' ? 'stdin' : path;
   const extension = extname(path).toLowerCase();
-  const stream = await openStream(path, options);
+  const { stream, canStall } = await openStream(path, options);
   // The first read is where a file we may not read fails (EACCES, EIO).
-  const { head, whole } = await peek(stream, SNIFF_BYTES).catch((error: NodeJS.ErrnoException) => {
+  const { head, whole } = await peek(stream, SNIFF_BYTES, canStall).catch((error: NodeJS.ErrnoException) => {
     throw new InputError(
       `${source}: cannot be read (${error.code ?? oneLine(error.message)}); check the path and its permissions`,
     );
   });
   const forced = options.encoding === undefined ? undefined : checkEncoding(options.encoding);
   if (kindOf(head, extension, source, forced) === 'xlsx') {
-    return { source, records: oneByOne(xlsxRecords(whole, options.sheet, source)), delimiter: ',' };
+    return { source, records: oneByOne(xlsxRecords(whole, options.sheet, source)), delimiter: ',', canStall };
   }
   const encoding: InputEncoding = forced ? { name: forced, detected: false } : { name: detectEncoding(head), detected: true };
   const text = decodeHead(head, encoding.name);
@@ -512,7 +530,7 @@ async function recordsOf(path: string, options: ReadOptions): Promise<Records> {
     delimiter === ''
       ? lineRecords(utf8, source)
       : csvRecords(utf8, delimiter, source, encoding.name, path === '-' ? undefined : path);
-  return { source, records, delimiter, encoding };
+  return { source, records, delimiter, encoding, canStall };
 }
 
 // A row holding these read bytes that were not text (see ReaderStats).
@@ -520,11 +538,11 @@ const BAD_BYTES = /[\uFFFD\x00-\x08\x0e-\x1f\x7f]/;
 
 /** Opens an input ('-' for standard input), decides its shape and streams its data rows. */
 export async function openInput(path: string, options: ReadOptions = {}): Promise<OpenedInput> {
-  const { source, records, delimiter, encoding } = await recordsOf(path, options);
+  const { source, records, delimiter, encoding, canStall } = await recordsOf(path, options);
   // Whole batches are read until the sample is full, or the input pauses (a slow producer); the
   // records past it are kept for the rows.
   const head: string[][] = [];
-  const reader = patientReader(records);
+  const reader = patientReader(records, canStall);
   while (head.length < SAMPLE_RECORDS) {
     const next = await reader.next(head.length > 0);
     if (next === PAUSED || next.done) break;

@@ -256,7 +256,7 @@ describe('bad input exits 2 with one line naming the file, the problem and the f
     const run = await runCli(['list.csv', '--out-dir', 'file.txt/out', '--offline'], { cwd: work });
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(
-      /^email-verify: file\.txt\/out: cannot create the output folder \([^\n]*\); choose another --out-dir\n$/,
+      /^email-verify: --out-dir file\.txt\/out: [^\n]*file\.txt is a file, so the folder cannot be made; choose another path\n$/,
     );
     expect(run.stderr).not.toMatch(/^\s+at /m);
     expect((await stat(join(work, 'file.txt'))).isFile()).toBe(true);
