@@ -28,7 +28,7 @@ export interface NetworkHooks {
   onAsk?(recipients: number): void;
 }
 
-/** The real network: DNS through node:dns, SMTP over node:net/tls; DNS answers kept in `store`. */
+/** The real network: DNS through our own client (src/dns/client.ts, over dns-packet), SMTP over node:net/tls; DNS answers kept in `store`. */
 export function createNetwork(options: VerifyOptions, store?: CacheStore, hooks: NetworkHooks = {}): Network {
   const mxCache = store && {
     get: (domain: string) => store.getDns<MxResult>(`mx:${domain}`),
