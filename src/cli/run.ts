@@ -386,9 +386,11 @@ async function verifyOpened(
       const kept = store
         ? `their answers are kept: run the same command again to resume`
         : 'nothing is kept without the cache (--no-cache): a new run starts over';
+      // Records already on standard output stay there; the split CSVs are written whole or not at all.
+      const outputs = toStdout ? `${count(written())} records went to standard output` : 'the outputs were not written';
       throw new InterruptedError(
         `interrupted with ${count(rowsDecided)} of ${count(outcome.rowsRead)} rows read decided (${count(decided)} addresses); ` +
-          `the outputs were not written; ${kept}`,
+          `${outputs}; ${kept}`,
       );
     }
     await split?.commit();
