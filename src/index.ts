@@ -45,9 +45,9 @@ export function createNetwork(options: VerifyOptions, store?: CacheStore, hooks:
   const refusesNullSender = new QuickLRU<string, true>({ maxSize: 10_000 });
   return {
     lookupMx,
-    askMailboxes: (hosts, addresses) => {
+    askMailboxes: (hosts, addresses, onAnswer) => {
       hooks.onAsk?.(addresses.length);
-      return probeRecipients(hosts, addresses, { ...probe, refusesNullSender });
+      return probeRecipients(hosts, addresses, { ...probe, refusesNullSender }, onAnswer);
     },
   };
 }

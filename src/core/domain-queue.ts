@@ -30,8 +30,16 @@ export interface DomainQueueOptions {
   onCatchAll?(result: CatchAllResult): void;
 }
 
-/** Asks one session's worth of recipients; the one place that reaches the network. */
-export type AskMailboxes = (hosts: MxHost[], addresses: string[]) => Promise<MailboxResult[]>;
+/**
+ * Asks one session's worth of recipients; the one place that reaches the network. Resolves with
+ * every answer, in order, once the session is over; `onAnswer` (if given) is told each one as
+ * its reply arrives, so that it can be decided and kept before the session ends: a process
+ * killed mid-session then loses only the answers not yet given.
+ */
+export type AskMailboxes = (hosts: MxHost[], addresses: string[], onAnswer?: OnAnswer) => Promise<MailboxResult[]>;
+
+/** Told a recipient's answer as its reply arrives: its index among the recipients asked, and the answer. */
+export type OnAnswer = (index: number, result: MailboxResult) => void;
 
 interface Waiting {
   address: string;
@@ -146,15 +154,23 @@ export class DomainQueue {
 
   private async run(batch: Waiting[], probe: boolean): Promise<void> {
     const recipients = [...(probe ? [this.probeAddress] : []), ...batch.map((w) => w.address)];
+    // Each answer is acted on as its reply arrives (the probe's first, as it is asked first), not
+    // when the session ends: the address is decided, and kept by the store, at once.
+    const told = recipients.map(() => false);
+    const take = (index: number, result: MailboxResult | undefined): void => {
+      if (told[index]) return;
+      told[index] = true;
+      if (probe && index === 0) this.settleProbe(result);
+      else this.answer(batch[index - (probe ? 1 : 0)]!, result!);
+    };
     let results: MailboxResult[];
     try {
-      results = await this.ask(this.hosts, recipients);
+      results = await this.ask(this.hosts, recipients, take);
     } catch (error) {
       const reason = `Verification failed: ${(error as Error).message}`;
       results = recipients.map(() => ({ outcome: 'error' as const, reason, reply: '', mxHost: '' }));
     }
-    if (probe) this.settleProbe(results.shift());
-    batch.forEach((item, i) => this.answer(item, results[i]!));
+    recipients.forEach((_, i) => take(i, results[i]));
   }
 
   private settleProbe(result: MailboxResult | undefined): void {

@@ -220,7 +220,7 @@ function domainQueues(
           hosts,
           `${probeLocalPart()}@${domain}`,
           // Looked up on each use, like the host limits: a queue can outlive an idle batcher.
-          (_hosts, recipients) => batcherOf(hosts).ask(recipients),
+          (_hosts, recipients, onAnswer) => batcherOf(hosts).ask(recipients, onAnswer),
           {
             // A small host keeps the per-domain cap; a host that earned more sessions (a big
             // provider) lends them to its domains, or its one big domain would still go two at a time.

@@ -3,7 +3,7 @@
 // hosts, and one session may carry recipients of any of them (RFC 5321 §3.3: the server answers
 // each RCPT on its own). Requests that wait for a free session slot are merged, whole, up to the
 // cap of recipients per session: the oldest first, then any others that still fit.
-import type { AskMailboxes } from './domain-queue.js';
+import type { AskMailboxes, OnAnswer } from './domain-queue.js';
 import type { MailboxResult, MxHost } from './types.js';
 
 /** Session slots for one host: granted by run(), told how each session went by report(). */
@@ -14,6 +14,7 @@ export interface HostSlots {
 
 interface Request {
   recipients: string[];
+  onAnswer: OnAnswer | undefined;
   resolve(results: MailboxResult[]): void;
   reject(error: unknown): void;
 }
@@ -32,10 +33,13 @@ export class SessionBatcher {
     private readonly maxRecipients: number,
   ) {}
 
-  /** Answers for these recipients, in order, from a session that may carry other domains' too. */
-  ask(recipients: string[]): Promise<MailboxResult[]> {
+  /**
+   * Answers for these recipients, in order, from a session that may carry other domains' too;
+   * each is told to `onAnswer` as its reply arrives.
+   */
+  ask(recipients: string[], onAnswer?: OnAnswer): Promise<MailboxResult[]> {
     return new Promise((resolve, reject) => {
-      this.waiting.push({ recipients, resolve, reject });
+      this.waiting.push({ recipients, onAnswer, resolve, reject });
       // One slot asked for per request, so there are always enough; a slot that finds its
       // request already carried by an earlier session is given back at once.
       this.outstanding += 1;
@@ -63,7 +67,13 @@ export class SessionBatcher {
         batch.forEach((r) => r.resolve(r.recipients.map(() => this.unasked!)));
         return;
       }
-      const results = await this.askHosts(this.hosts, recipients);
+      // The session's i-th recipient is the request's j-th.
+      const owners = batch.flatMap((request) => request.recipients.map((_, j) => [request, j] as const));
+      const told: OnAnswer = (i, result) => {
+        const [request, j] = owners[i] ?? [];
+        request?.onAnswer?.(j!, result);
+      };
+      const results = await this.askHosts(this.hosts, recipients, told);
       this.slots.report(results);
       let at = 0;
       for (const request of batch) {

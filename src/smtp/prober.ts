@@ -9,9 +9,10 @@ import {
   isStartTlsRequired,
   type SmtpReply,
 } from '../core/smtp-reply.js';
+import type { OnAnswer } from '../core/domain-queue.js';
 import type { MailboxOutcome, MailboxResult, MxHost } from '../core/types.js';
 import { isIP } from 'node:net';
-import { SmtpConnectionError, SmtpSession, type Connect } from './session.js';
+import { SmtpConnectionError, SmtpSession, type Connect, type PipelinedReplies } from './session.js';
 
 export interface ProbeOptions {
   port: number;
@@ -167,6 +168,19 @@ async function startMail(
   return { ehlo, sender };
 }
 
+/** One session's answers, in order, each told to `onAnswer` as it is known. */
+class Answers {
+  readonly results: MailboxResult[] = [];
+  constructor(private readonly onAnswer: OnAnswer | undefined) {}
+  get count(): number {
+    return this.results.length;
+  }
+  add(result: MailboxResult): void {
+    this.results.push(result);
+    this.onAnswer?.(this.results.length - 1, result);
+  }
+}
+
 interface RcptTurn {
   /** The transaction's sender; '' is the null sender <>. */
   sender: string;
@@ -177,29 +191,46 @@ interface RcptTurn {
 }
 
 /**
- * Asks for `recipients` in the open transaction, appending their answers to `results`. Returns
- * true when it stopped because the sender was refused at RCPT and `turn.canRetry`; the
- * recipient refused then is not answered.
+ * Asks for `recipients` in the open transaction, adding their answers to `results` as each reply
+ * arrives. Returns true when it stopped because the sender was refused at RCPT and
+ * `turn.canRetry`; the recipient refused then is not answered.
  */
 async function askRecipients(
   session: SmtpSession,
   ehlo: SmtpReply,
   exchange: string,
   recipients: string[],
-  results: MailboxResult[],
+  results: Answers,
   turn: RcptTurn,
 ): Promise<boolean> {
   const utf8 = offers(ehlo, 'SMTPUTF8');
   const sendable = recipients.map((r) => utf8 || !NON_ASCII.test(r));
-  // RFC 2920: where the server offers PIPELINING, all RCPTs go in one round trip.
-  let batch: { replies: SmtpReply[]; error?: SmtpConnectionError } | undefined;
+  // RFC 2920: where the server offers PIPELINING, all RCPTs go in one round trip; their replies
+  // are read as they come (a host may take tens of milliseconds over each).
+  let batch: PipelinedReplies | undefined;
   if (offers(ehlo, 'PIPELINING') && recipients.length > 1) {
-    batch = await session.pipeline(recipients.filter((_, i) => sendable[i]).map((r) => `RCPT TO:<${r}>`));
+    batch = session.pipelineReplies(recipients.filter((_, i) => sendable[i]).map((r) => `RCPT TO:<${r}>`));
   }
-  let answered = 0;
+  try {
+    return await readRecipients(session, exchange, recipients, sendable, batch, results, turn);
+  } finally {
+    // Whatever stopped the reading, the replies left are read, so the next command is in step.
+    await batch?.finish();
+  }
+}
+
+async function readRecipients(
+  session: SmtpSession,
+  exchange: string,
+  recipients: string[],
+  sendable: boolean[],
+  batch: PipelinedReplies | undefined,
+  results: Answers,
+  turn: RcptTurn,
+): Promise<boolean> {
   for (const [i, recipient] of recipients.entries()) {
     if (!sendable[i]) {
-      results.push({
+      results.add({
         outcome: 'unverifiable',
         reason: 'The mail host does not accept international addresses (no SMTPUTF8)',
         reply: '',
@@ -207,16 +238,9 @@ async function askRecipients(
       });
       continue;
     }
-    let reply: SmtpReply;
-    if (batch) {
-      const next = batch.replies[answered++];
-      if (!next) throw batch.error ?? new SmtpConnectionError('pipelined replies missing', 'protocol');
-      reply = next;
-    } else {
-      reply = await session.command(`RCPT TO:<${recipient}>`);
-    }
+    const reply = batch ? await batch.next() : await session.command(`RCPT TO:<${recipient}>`);
     if (reply.code === 421) {
-      if (results.length > 0) return false;
+      if (results.count > 0) return false;
       throw new HostFailure(`${exchange} closing: ${firstLine(reply)}`, 'unreachable', reply.raw);
     }
     const senderRefused = reply.code >= 500 && isSenderRefusal(reply);
@@ -224,8 +248,8 @@ async function askRecipients(
     const { outcome, reason } = classifyRcpt(reply);
     // 452 4.5.3 "too many recipients" is about this session, not the mailbox: the rest
     // go to a new session.
-    if (outcome === 'too_many_recipients' && results.length > 0) return false;
-    results.push({
+    if (outcome === 'too_many_recipients' && results.count > 0) return false;
+    results.add({
       outcome: outcome === 'too_many_recipients' ? 'temporary' : outcome === 'malformed' ? 'error' : outcome,
       reason: senderRefused ? `${reason}: sender <${turn.sender}>${turn.hint}` : reason,
       reply: reply.raw,
@@ -239,7 +263,13 @@ async function askRecipients(
  * Runs one session on one host; returns the answers for as many recipients as it took, in order.
  * Throws HostFailure only when it got no answer at all.
  */
-async function askHost(target: Target, recipients: string[], options: ProbeOptions, useTls: boolean): Promise<MailboxResult[]> {
+async function askHost(
+  target: Target,
+  recipients: string[],
+  options: ProbeOptions,
+  useTls: boolean,
+  onAnswer: OnAnswer | undefined,
+): Promise<MailboxResult[]> {
   const { address, exchange } = target;
   let session: SmtpSession;
   let greeting: SmtpReply;
@@ -254,7 +284,8 @@ async function askHost(target: Target, recipients: string[], options: ProbeOptio
   } catch (error) {
     throw new HostFailure(`${exchange}: ${(error as Error).message}`, 'unreachable');
   }
-  const results: MailboxResult[] = [];
+  const answers = new Answers(onAnswer);
+  const { results } = answers;
   try {
     const start = await startMail(session, greeting, exchange, options, useTls);
     const { ehlo } = start;
@@ -264,7 +295,7 @@ async function askHost(target: Target, recipients: string[], options: ProbeOptio
     // Each turn asks the recipients not yet answered; a second turn happens only once, when the
     // null sender was refused at RCPT and a real sender takes over.
     for (let turn = 0; turn < 2 && results.length < recipients.length; turn++) {
-      const senderRefused = await askRecipients(session, ehlo, exchange, recipients.slice(results.length), results, {
+      const senderRefused = await askRecipients(session, ehlo, exchange, recipients.slice(results.length), answers, {
         sender,
         canRetry: sender === '' && fallback !== '',
         hint: senderHint(options),
@@ -302,8 +333,16 @@ async function askHost(target: Target, recipients: string[], options: ProbeOptio
   }
 }
 
-/** Asks the domain's MX hosts, in preference order, about each recipient. */
-export async function probeRecipients(hosts: MxHost[], recipients: string[], options: ProbeOptions): Promise<MailboxResult[]> {
+/**
+ * Asks the domain's MX hosts, in preference order, about each recipient. Each answer is also told
+ * to `onAnswer` as soon as it is known, before the session ends.
+ */
+export async function probeRecipients(
+  hosts: MxHost[],
+  recipients: string[],
+  options: ProbeOptions,
+  onAnswer?: OnAnswer,
+): Promise<MailboxResult[]> {
   const results: MailboxResult[] = [];
   let lastFailure: HostFailure | undefined;
   const targets = hosts.flatMap((h) => h.addresses.map((address) => ({ address, exchange: h.exchange }))).slice(0, MAX_TARGETS);
@@ -313,7 +352,9 @@ export async function probeRecipients(hosts: MxHost[], recipients: string[], opt
   // target, to plain text), so the loop ends.
   while (results.length < recipients.length && targetIndex < targets.length) {
     try {
-      results.push(...(await askHost(targets[targetIndex]!, recipients.slice(results.length), options, useTls)));
+      const offset = results.length;
+      const told = onAnswer && ((i: number, result: MailboxResult) => onAnswer(offset + i, result));
+      results.push(...(await askHost(targets[targetIndex]!, recipients.slice(offset), options, useTls, told)));
     } catch (error) {
       if (!(error instanceof HostFailure)) throw error;
       lastFailure = error;
@@ -327,12 +368,14 @@ export async function probeRecipients(hosts: MxHost[], recipients: string[], opt
     }
   }
   while (results.length < recipients.length) {
-    results.push({
+    const result: MailboxResult = {
       outcome: lastFailure?.outcome ?? 'unreachable',
       reason: lastFailure ? `No mail server answered: ${lastFailure.message}` : 'No mail server to ask',
       reply: lastFailure?.reply ?? '',
       mxHost: lastFailure ? (targets[Math.min(targetIndex, targets.length - 1)]?.exchange ?? '') : '',
-    });
+    };
+    results.push(result);
+    onAnswer?.(results.length - 1, result);
   }
   return results;
 }

@@ -73,6 +73,14 @@ async function connectWithin(connect: Connect, options: SessionOptions): Promise
   }
 }
 
+/** The replies to a pipelined batch of commands, read one at a time (SmtpSession.pipelineReplies). */
+export interface PipelinedReplies {
+  /** The reply to the next command of the batch; rejects with the connection error once the session failed. */
+  next(): Promise<SmtpReply>;
+  /** Reads (and drops) the replies not yet read, so the session is in step again; never rejects. */
+  finish(): Promise<void>;
+}
+
 export class SmtpSession {
   private socket: net.Socket;
   private buffer = '';
@@ -209,21 +217,48 @@ export class SmtpSession {
    * still answer their commands.
    */
   async pipeline(lines: string[]): Promise<{ replies: SmtpReply[]; error?: SmtpConnectionError }> {
-    this.send(lines);
-    this.pipelined = lines.length;
+    const batch = this.pipelineReplies(lines);
     const replies: SmtpReply[] = [];
     try {
-      while (replies.length < lines.length) {
-        replies.push(await this.read());
-        this.pipelined -= 1;
-      }
+      while (replies.length < lines.length) replies.push(await batch.next());
       return { replies };
     } catch (error) {
       if (error instanceof SmtpConnectionError) return { replies, error };
       throw error;
     } finally {
-      this.pipelined = 0;
+      await batch.finish();
     }
+  }
+
+  /**
+   * Sends several commands at once, like pipeline(), and hands their replies over one at a time
+   * as each arrives: a server may take a while per RCPT (tens of milliseconds each at many hosts),
+   * and an answer acted on at once (kept in the store) is not lost if the process dies before
+   * the last reply. Call finish() before the next command: it reads the replies left unread.
+   */
+  pipelineReplies(lines: string[]): PipelinedReplies {
+    this.send(lines);
+    this.pipelined = lines.length;
+    let left = lines.length;
+    const next = async (): Promise<SmtpReply> => {
+      if (left === 0) throw new SmtpConnectionError('pipelined replies missing', 'protocol');
+      const reply = await this.read();
+      left -= 1;
+      this.pipelined -= 1;
+      return reply;
+    };
+    return {
+      next,
+      finish: async () => {
+        try {
+          while (left > 0) await next();
+        } catch {
+          // The session failed: no more replies will come, and the next command says so.
+        } finally {
+          this.pipelined = 0;
+        }
+      },
+    };
   }
 
   private send(lines: string[]): void {

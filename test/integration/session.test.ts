@@ -3,6 +3,7 @@
 // wire that the caller did not ask for.
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { probeRecipients } from '../../src/smtp/prober.js';
 import { SmtpConnectionError, SmtpSession } from '../../src/smtp/session.js';
 import { activeResources, excessAfterSettling } from '../support/resources.js';
 import { startSimNet, type HostBehaviour, type SimNet } from '../support/simnet.js';
@@ -161,5 +162,55 @@ describe('SmtpSession', () => {
     const received = server.received();
     expect(received.includes(Buffer.from('RCPT TO:<x\u010d\u010aDATA@c.example>\r\n', 'utf8'))).toBe(true);
     expect(received.toString('latin1')).toBe(`RCPT TO:<x\u00c4\u008d\u00c4\u008aDATA@c.example>\r\nQUIT\r\n`);
+  });
+});
+
+describe('probeRecipients', () => {
+  it('tells each pipelined answer as its reply arrives, before the last reply and the QUIT', async () => {
+    // A host that answers the first two RCPTs at once and holds the third until told.
+    let hold!: () => void;
+    const held = new Promise<void>((resolve) => (hold = resolve));
+    const sockets = new Set<Socket>();
+    const server = createServer((socket) => {
+      sockets.add(socket);
+      socket.on('error', () => undefined);
+      socket.write('220 held.example ESMTP\r\n');
+      let partial = '';
+      socket.on('data', (chunk: Buffer) => {
+        partial += chunk.toString('latin1');
+        let newline: number;
+        while ((newline = partial.indexOf('\r\n')) >= 0) {
+          const line = partial.slice(0, newline);
+          partial = partial.slice(newline + 2);
+          if (line.startsWith('EHLO')) socket.write('250-held.example\r\n250 PIPELINING\r\n');
+          else if (line.startsWith('MAIL')) socket.write('250 2.1.0 Ok\r\n');
+          else if (line.includes('<a@')) socket.write('250 2.1.5 Ok\r\n');
+          else if (line.includes('<b@')) socket.write('550 5.1.1 User unknown\r\n');
+          else if (line.includes('<c@')) void held.then(() => socket.write('250 2.1.5 Ok\r\n'));
+          else if (line.startsWith('QUIT')) socket.end('221 2.0.0 Bye\r\n');
+        }
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => {
+      sockets.forEach((s) => s.destroy());
+      return new Promise((resolve) => server.close(resolve));
+    });
+    const port = (server.address() as AddressInfo).port;
+    const told: string[] = [];
+    let done = false;
+    const asking = probeRecipients(
+      [{ exchange: 'held.example', priority: 10, addresses: ['127.0.0.1'] }],
+      ['a@held.example', 'b@held.example', 'c@held.example'],
+      { port, timeoutMs: TIMEOUT_MS, helo: 'probe.example', from: '' },
+      (i, result) => told.push(`${i} ${result.outcome}`),
+    ).finally(() => (done = true));
+    for (let i = 0; i < 500 && told.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(told).toEqual(['0 accepted', '1 no_mailbox']);
+    expect(done).toBe(false);
+    hold();
+    const results = await asking;
+    expect(told).toEqual(['0 accepted', '1 no_mailbox', '2 accepted']);
+    expect(results.map((r) => r.outcome)).toEqual(['accepted', 'no_mailbox', 'accepted']);
   });
 });

@@ -1,7 +1,7 @@
 // The per-domain scheduler with a scripted AskMailboxes and a manual clock: batching, the
 // catch-all probe riding in the first session, and greylisting retries within the budget.
 import { describe, expect, it } from 'vitest';
-import { DomainQueue, type DomainQueueOptions } from '../../src/core/domain-queue.js';
+import { DomainQueue, type DomainQueueOptions, type OnAnswer } from '../../src/core/domain-queue.js';
 import type { MailboxOutcome, MailboxResult, MxHost } from '../../src/core/types.js';
 import { manualClock } from '../support/clock.js';
 
@@ -149,5 +149,32 @@ describe('DomainQueue', () => {
     const queue = new DomainQueue(hosts, PROBE, async () => Promise.reject(new Error('boom')), options, manualClock());
     const answer = await queue.check('a@a.example');
     expect(answer.mailbox).toMatchObject({ outcome: 'error', reason: 'Verification failed: boom' });
+  });
+
+  it('decides each address as its answer is told, before the session ends, the probe first', async () => {
+    // A session whose replies came in but whose QUIT has not: what a kill -9 would cut short.
+    let tell!: OnAnswer;
+    let end!: (results: MailboxResult[]) => void;
+    const ask = (_hosts: MxHost[], _addresses: string[], onAnswer?: OnAnswer) => {
+      tell = onAnswer!;
+      return new Promise<MailboxResult[]>((resolve) => (end = resolve));
+    };
+    const decided: unknown[] = [];
+    const queue = new DomainQueue(hosts, PROBE, ask, { ...options, onCatchAll: (r) => decided.push(r) }, manualClock());
+    const got: string[] = [];
+    const pending = ['a@a.example', 'x@a.example', 'c@a.example'].map((a) =>
+      queue.check(a).then((answer) => got.push(`${a} ${answer.mailbox.outcome}`)),
+    );
+    await tick();
+    const told = [result('no_mailbox'), result('accepted'), result('no_mailbox')];
+    told.forEach((r, i) => tell(i, r));
+    await tick();
+    expect(decided).toMatchObject([{ isCatchAll: false }]);
+    expect(got).toEqual(['a@a.example accepted', 'x@a.example no_mailbox']);
+    // The session's own answers do not decide anyone twice; the one not yet told is decided now.
+    end([...told, result('accepted')]);
+    await Promise.all(pending);
+    expect(got).toEqual(['a@a.example accepted', 'x@a.example no_mailbox', 'c@a.example accepted']);
+    expect(decided).toHaveLength(1);
   });
 });

@@ -2,6 +2,7 @@
 import pLimit from 'p-limit';
 import { describe, expect, it } from 'vitest';
 import { hostSetKey, SessionBatcher } from '../../src/core/session-batcher.js';
+import type { OnAnswer } from '../../src/core/domain-queue.js';
 import type { MailboxResult, MxHost } from '../../src/core/types.js';
 
 const hosts: MxHost[] = [{ exchange: 'mx.hosting.example', priority: 10, addresses: ['127.0.0.1'] }];
@@ -46,6 +47,26 @@ describe('SessionBatcher', () => {
     answers.forEach((got, i) => expect(got.map((a) => a.reason)).toEqual(requests[i]));
     // Each session's answers go to the host's slots, which adapt to how the host takes them.
     expect(slot.reports.map((r) => r.length)).toEqual([23, 10]);
+  });
+
+  it("tells each request its own recipients' answers as the shared session gets them", async () => {
+    const slot = heldSlot();
+    const ask = async (_hosts: MxHost[], recipients: string[], onAnswer?: OnAnswer) => {
+      const results = recipients.map(answer);
+      results.forEach((r, i) => onAnswer?.(i, r));
+      return results;
+    };
+    const batcher = new SessionBatcher(hosts, ask, slot.limit, 25);
+    const told: string[][] = [[], []];
+    const pending = [addresses('a.example', 2), addresses('b.example', 3)].map((r, k) =>
+      batcher.ask(r, (j, result) => told[k]!.push(`${j} ${result.reason}`)),
+    );
+    slot.release();
+    await Promise.all(pending);
+    expect(told).toEqual([
+      ['0 u0@a.example', '1 u1@a.example'],
+      ['0 u0@b.example', '1 u1@b.example', '2 u2@b.example'],
+    ]);
   });
 
   it('sends a request larger than the cap on its own rather than split it', async () => {
