@@ -24,6 +24,8 @@ export interface DomainQueueOptions {
   catchAll: boolean;
   /** How many times an inconclusive catch-all probe is tried again. */
   probeAttempts: number;
+  /** Told when addresses wait because the domain already has all the sessions it may have. */
+  onBacklog?(): void;
   /** The domain's catch-all verdict from an earlier run: no probe is sent. */
   knownCatchAll?: CatchAllResult;
   /** Told the domain's catch-all verdict when a probe decides it. */
@@ -142,6 +144,7 @@ export class DomainQueue {
         this.pump();
       });
     }
+    if (this.waiting.length > 0 && this.active >= sessions) this.options.onBacklog?.();
   }
 
   private async run(batch: Waiting[], probe: boolean): Promise<void> {

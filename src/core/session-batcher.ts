@@ -9,7 +9,8 @@ import type { MailboxResult, MxHost } from './types.js';
 /** Session slots for one host: granted by run(), told how each session went by report(). */
 export interface HostSlots {
   run<T>(fn: () => Promise<T>): Promise<T>;
-  report(results: MailboxResult[]): void;
+  /** `backlog`: recipients were still waiting for a session when this one ended. */
+  report(results: MailboxResult[], backlog: boolean): void;
 }
 
 interface Request {
@@ -64,7 +65,7 @@ export class SessionBatcher {
         return;
       }
       const results = await this.askHosts(this.hosts, recipients);
-      this.slots.report(results);
+      this.slots.report(results, this.waiting.length > 0);
       let at = 0;
       for (const request of batch) {
         request.resolve(results.slice(at, at + request.recipients.length));
