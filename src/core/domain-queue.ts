@@ -24,6 +24,8 @@ export interface DomainQueueOptions {
   catchAll: boolean;
   /** How many times an inconclusive catch-all probe is tried again. */
   probeAttempts: number;
+  /** Told when addresses wait because the domain already has all the sessions it may have. */
+  onBacklog?(): void;
   /** The domain's catch-all verdict from an earlier run: no probe is sent. */
   knownCatchAll?: CatchAllResult;
   /** Told the domain's catch-all verdict when a probe decides it. */
@@ -136,20 +138,30 @@ export class DomainQueue {
     });
   }
 
-  private pump(): void {
+  /**
+   * Starts sessions while the domain has sessions to spare. A full batch goes at once; a part-full
+   * one only when none of the domain's sessions is in flight, or when one has just ended
+   * (`sessionEnded`), as Nagle's algorithm holds a small TCP segment while data is unacknowledged
+   * (RFC 896): rows that reach the queue a few at a time (the look-ahead reads one as each row at
+   * its head is decided) gather while a session is out, instead of each taking a session of its
+   * own. No timer: a part-full batch waits at most until the next session of the domain ends.
+   */
+  private pump(sessionEnded = false): void {
     if (this.stopped) return;
     const sessions = typeof this.options.sessions === 'function' ? this.options.sessions() : this.options.sessions;
     while (this.active < sessions && this.waiting.length > 0) {
       const probe = this.options.catchAll && this.probeState === 'unasked';
+      const room = Math.max(1, this.options.recipientsPerSession - (probe ? 1 : 0));
+      if (this.waiting.length < room && this.active > 0 && !sessionEnded) break;
       if (probe) this.probeState = 'asking';
-      const room = this.options.recipientsPerSession - (probe ? 1 : 0);
-      const batch = this.waiting.splice(0, Math.max(1, room));
+      const batch = this.waiting.splice(0, room);
       this.active += 1;
       void this.run(batch, probe).finally(() => {
         this.active -= 1;
-        this.pump();
+        this.pump(true);
       });
     }
+    if (this.waiting.length > 0 && this.active >= sessions) this.options.onBacklog?.();
   }
 
   private async run(batch: Waiting[], probe: boolean): Promise<void> {

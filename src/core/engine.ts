@@ -187,7 +187,7 @@ function sessionBatchers(
       // The host's slot first: waiting for a busy host must not hold one of the global slots.
       run: (fn) => limitOf(host).run(() => global(fn)),
       // Called while the session still holds its slot, so it reaches the same limit.
-      report: (results) => limitOf(host).report(results),
+      report: (results, backlog) => limitOf(host).report(results, backlog),
     };
   };
   return (hosts) =>
@@ -231,6 +231,8 @@ function domainQueues(
             retryBudgetMs: options.greylistBudgetMs,
             catchAll: options.catchAll,
             probeAttempts: 3,
+            // A domain with more work than its sessions is the demand that lets its host grow.
+            onBacklog: () => limitOf(hosts[0]?.exchange ?? '').noteBacklog(),
             knownCatchAll: catchAllSeen.get(domain) ?? deps.facts?.catchAll(domain),
             onCatchAll: (result) => {
               catchAllSeen.set(domain, result);

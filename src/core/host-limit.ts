@@ -1,12 +1,15 @@
-// Sessions at once against one mail host, adapted to how the host takes them: a host that turns
-// a session away (421 "too many connections", or any 4xx before a single answer) gets half as
-// many at once; a host that answers earns one more session per window of clean sessions (as many
-// as it has now), from --per-host up to --per-host-max, once a quiet spell has passed since its
-// last push-back. Additive increase, multiplicative decrease, as TCP treats a congested link: a
-// small company host (a few sessions) never grows past --per-host; a big provider does. Big providers answer thousands of sessions a minute:
-// held at --per-host they made a consumer list's gmail.com tail the whole run (issue 15).
+// Sessions at once against one mail host, adapted to how the host takes them: a host that pushes
+// back (turns a session away with 421 "too many connections" or any 4xx before a single answer,
+// refuses the connection, or says it rate-limits us, 4xx or 5xx) gets half as many at once; a
+// host that answers earns one more session per window of clean sessions (as many as it has now),
+// from --per-host up to --per-host-max, once a quiet spell has passed since its last push-back,
+// and only while work waits for a session of it. Additive increase, multiplicative decrease, as
+// TCP treats a congested link: a small company host (work for a session or two) never grows past
+// --per-host; a big provider does. Big providers answer thousands of sessions a minute: held at
+// --per-host they made a consumer list's gmail.com tail the whole run (issue 15).
 import pLimit, { type LimitFunction } from 'p-limit';
 import type { Clock } from './clock.js';
+import { mailboxReasonCode } from './reason-code.js';
 import type { MailboxResult } from './types.js';
 
 /** How long after the last push-back a host goes before it is given one more session. */
@@ -17,6 +20,8 @@ export class HostLimit {
   private lastPushback = Number.NEGATIVE_INFINITY;
   /** Clean sessions counted towards the next increase: one more session per `sessions` of them. */
   private credit = 0;
+  /** Work waited for a session of this host since the last session ended (see noteBacklog). */
+  private backlog = false;
 
   /**
    * `start` sessions at first (or the level learnt in an earlier run, within 1..max), never more
@@ -50,17 +55,32 @@ export class HostLimit {
     return this.limit(fn);
   }
 
-  /** Told what each session it ran got back. */
-  report(results: MailboxResult[]): void {
+  /**
+   * Work is waiting for a session of this host: a domain's queue held back by its cap (the
+   * session batcher says so itself, in report). Only then does a clean session earn credit above
+   * --per-host.
+   */
+  noteBacklog(): void {
+    this.backlog = true;
+  }
+
+  /** Told what each session it ran got back (`backlog`: work was waiting for one of its sessions). */
+  report(results: MailboxResult[], backlog = false): void {
     const now = this.clock.now();
     const before = this.limit.concurrency;
-    if (turnedAway(results)) {
+    const demand = backlog || this.backlog;
+    // Asked again when the next session ends: the queues that are still held back say so anew.
+    this.backlog = false;
+    const signal = sessionSignal(results);
+    if (signal === 'pushback') {
       this.lastPushback = now;
       this.credit = 0;
       this.limit.concurrency = Math.max(1, Math.floor(before / 2));
-    } else if (before < this.max && now - this.lastPushback >= PUSHBACK_QUIET_MS) {
-      // Back to where it started at once (+1 per session, as before); above that, slowly.
-      this.credit += before < this.start ? before : 1;
+    } else if (signal === 'clean' && before < this.max && now - this.lastPushback >= PUSHBACK_QUIET_MS) {
+      // Back to where it started at once (+1 per session, as before); above that, slowly, and
+      // only for a host that had more work than sessions.
+      if (before < this.start) this.credit += before;
+      else if (demand) this.credit += 1;
       if (this.credit >= before) {
         this.credit = 0;
         this.limit.concurrency = before + 1;
@@ -68,6 +88,26 @@ export class HostLimit {
     }
     if (this.limit.concurrency !== before) this.onLevel?.(this.limit.concurrency);
   }
+}
+
+/**
+ * What a session says of the host's load: `pushback` when the host turned it away or slowed us
+ * down, `clean` when the host answered and said nothing of load, `neutral` otherwise (a
+ * conversation broken off part-way, a timeout among answers): no credit, no halving.
+ */
+export type SessionSignal = 'pushback' | 'clean' | 'neutral';
+
+export function sessionSignal(results: MailboxResult[]): SessionSignal {
+  if (results.length === 0) return 'neutral';
+  // Any rate-limit reply, 421/4xx "too many connections" or 5xx "rate limit exceeded"
+  // (smtp-reply.ts, reason code rate_limited), even after other answers: the host is slowing us.
+  if (results.some((r) => mailboxReasonCode(r) === 'rate_limited')) return 'pushback';
+  if (turnedAway(results)) return 'pushback';
+  // A refused or dropped connection, or a connection that never came (results all unreachable):
+  // a busy host refuses at the TCP level, as many do past their connection limit.
+  if (results.every((r) => r.outcome === 'unreachable')) return 'pushback';
+  if (results.some((r) => r.outcome === 'unreachable' || r.outcome === 'error')) return 'neutral';
+  return 'clean';
 }
 
 /** The host answered none of the session's recipients, only a temporary refusal of the session. */

@@ -64,6 +64,44 @@ describe('DomainQueue', () => {
     expect(most).toBeLessThanOrEqual(2);
   });
 
+  it('holds rows that arrive while a session is out and sends them together when it ends', async () => {
+    const sessions: string[][] = [];
+    const gates: (() => void)[] = [];
+    const ask = async (_h: MxHost[], addresses: string[]) => {
+      sessions.push(addresses);
+      await new Promise<void>((r) => gates.push(r));
+      return addresses.map(() => result('accepted'));
+    };
+    let backlog = 0;
+    const queue = new DomainQueue(hosts, PROBE, ask, { ...options, onBacklog: () => (backlog += 1) }, manualClock());
+    const answers = [queue.check('a@a.example')];
+    await tick();
+    // Rows that trickle in (one per tick, as the look-ahead reads them) while the first session
+    // is out wait for it, though a second session is allowed: none opens with one row.
+    for (const local of ['b', 'c', 'd']) {
+      answers.push(queue.check(`${local}@a.example`));
+      await tick();
+    }
+    expect(sessions).toEqual([[PROBE, 'a@a.example']]);
+    expect(backlog).toBe(0);
+    gates.shift()!();
+    await tick();
+    expect(sessions.at(-1)).toEqual(['b@a.example', 'c@a.example', 'd@a.example']);
+    // A full session's worth goes at once; past the domain's two sessions the rest waits, and
+    // the queue says so (the demand that lets a host earn more sessions).
+    for (let i = 0; i < 25; i++) answers.push(queue.check(`u${i}@a.example`));
+    await tick();
+    expect(sessions.map((s) => s.length)).toEqual([2, 3, 10]);
+    expect(backlog).toBeGreaterThan(0);
+    for (let i = 0; i < 10; i++) {
+      gates.splice(0).forEach((open) => open());
+      await tick();
+    }
+    const settled = await Promise.all(answers);
+    expect(settled.every((a) => a.mailbox.outcome === 'accepted')).toBe(true);
+    expect(sessions.map((s) => s.length)).toEqual([2, 3, 10, 10, 5]);
+  });
+
   it('marks accepted addresses of a catch-all domain', async () => {
     const server = scripted({});
     const queue = new DomainQueue(hosts, PROBE, server.ask, options, manualClock());

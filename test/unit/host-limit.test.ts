@@ -1,7 +1,9 @@
-// The per-host session limit: halved when the host turns a session away, raised by one after a
-// quiet spell, never below one or above --per-host.
+// The per-host session limit: halved when the host pushes back (turns a session away, refuses the
+// connection, rate-limits), raised by one after a quiet spell, and above --per-host only while
+// work waits for its sessions; never below one or above --per-host-max.
 import { describe, expect, it } from 'vitest';
-import { HostLimit, PUSHBACK_QUIET_MS, turnedAway } from '../../src/core/host-limit.js';
+import { HostLimit, PUSHBACK_QUIET_MS, sessionSignal, turnedAway } from '../../src/core/host-limit.js';
+import { classifyRcpt, parseReply } from '../../src/core/smtp-reply.js';
 import type { MailboxOutcome, MailboxResult } from '../../src/core/types.js';
 import { manualClock } from '../support/clock.js';
 
@@ -75,14 +77,14 @@ describe('HostLimit', () => {
     const levels: number[] = [];
     const limit = new HostLimit(5, clockAt(), 10, undefined, (level) => levels.push(level));
     // A small host's few sessions earn nothing: it stays at --per-host.
-    for (let i = 0; i < 4; i++) limit.report(answered);
+    for (let i = 0; i < 4; i++) limit.report(answered, true);
     expect(limit.sessions).toBe(5);
     // 5 clean sessions earn the 6th, 6 more the 7th … (5 + 6 + 7 + 8 + 9 = 35 to reach 10).
-    limit.report(answered);
+    limit.report(answered, true);
     expect(limit.sessions).toBe(6);
-    for (let i = 0; i < 30; i++) limit.report(answered);
+    for (let i = 0; i < 30; i++) limit.report(answered, true);
     expect(limit.sessions).toBe(10);
-    for (let i = 0; i < 20; i++) limit.report(answered);
+    for (let i = 0; i < 20; i++) limit.report(answered, true);
     expect(levels).toEqual([6, 7, 8, 9, 10]);
     limit.report(busy);
     expect(limit.sessions).toBe(5);
@@ -93,5 +95,73 @@ describe('HostLimit', () => {
     expect(new HostLimit(5, clockAt(), 10, 8).sessions).toBe(8);
     expect(new HostLimit(5, clockAt(), 10, 40).sessions).toBe(10);
     expect(new HostLimit(5, clockAt(), 10, 0).sessions).toBe(1);
+  });
+
+  it('earns nothing above --per-host for clean sessions while no work waits for a session', () => {
+    const limit = new HostLimit(5, clockAt(), 10);
+    // A company host whose few rows never wait: any number of clean sessions leave it at 5.
+    for (let i = 0; i < 100; i++) limit.report(answered);
+    expect(limit.sessions).toBe(5);
+    // A domain held back by its cap says so (noteBacklog); the next session's report counts it.
+    for (let i = 0; i < 5; i++) {
+      limit.noteBacklog();
+      limit.report(answered);
+    }
+    expect(limit.sessions).toBe(6);
+    // The note is used up by one report: sessions after the backlog cleared earn nothing.
+    for (let i = 0; i < 100; i++) limit.report(answered);
+    expect(limit.sessions).toBe(6);
+  });
+
+  it('still climbs back to --per-host after a push-back without waiting work', () => {
+    const clock = clockAt();
+    const limit = new HostLimit(4, clock, 10);
+    limit.report(busy);
+    expect(limit.sessions).toBe(2);
+    clock.advance(PUSHBACK_QUIET_MS);
+    for (let i = 0; i < 10; i++) limit.report(answered);
+    expect(limit.sessions).toBe(4);
+  });
+
+  it('halves on a refused connection and on a rate-limit reply, 4xx or 5xx, and never counts them clean', () => {
+    const refused = [result('unreachable', ''), result('unreachable', '')].map((r) => ({
+      ...r,
+      reason: 'No mail server answered: mx.big.example: connect ECONNREFUSED 127.0.0.9:25',
+    }));
+    // Classified as the prober does (smtp-reply.ts): Gmail's rate-limit replies (sisimai's table).
+    const rcptAnswer = (line: string): MailboxResult => {
+      const { outcome, reason } = classifyRcpt(parseReply([line]));
+      return { outcome: outcome as MailboxOutcome, reason, reply: line, mxHost: 'mx' };
+    };
+    const limited5xx = [
+      result('accepted', '250 2.1.5 OK'),
+      rcptAnswer(
+        '550 5.2.1 The user you are trying to contact is receiving mail at a rate that prevents additional messages from being delivered.',
+      ),
+    ];
+    const limited4xx = [
+      rcptAnswer(
+        '450 4.2.1 The user you are trying to contact is receiving mail too quickly. Please resend your message at a later time.',
+      ),
+      result('no_mailbox', '550 5.1.1 unknown'),
+    ];
+    expect(limited5xx[1]!.outcome).toBe('policy');
+    expect(limited4xx[0]!.outcome).toBe('temporary');
+    for (const pushback of [refused, limited5xx, limited4xx]) {
+      expect(sessionSignal(pushback)).toBe('pushback');
+      const clock = clockAt();
+      const limit = new HostLimit(8, clock, 10);
+      limit.report(pushback, true);
+      expect(limit.sessions).toBe(4);
+      // However many of them come after the quiet spell, they earn nothing.
+      clock.advance(PUSHBACK_QUIET_MS);
+      for (let i = 0; i < 20; i++) limit.report(pushback, true);
+      expect(limit.sessions).toBe(1);
+    }
+    expect(sessionSignal(answered)).toBe('clean');
+    expect(sessionSignal([result('greylisted', '451 4.7.1 try later')])).toBe('clean');
+    // Some answers, then the connection broke: neither clean nor push-back.
+    expect(sessionSignal([result('accepted'), result('unreachable')])).toBe('neutral');
+    expect(sessionSignal([])).toBe('neutral');
   });
 });

@@ -1,4 +1,5 @@
-// Requests from domains that share mail hosts, merged into shared sessions while they wait for a slot.
+// Requests from domains that share mail hosts, merged into shared sessions while they wait for a
+// slot, split to fill them, and held while a part-full session would open beside one in flight.
 import pLimit from 'p-limit';
 import { describe, expect, it } from 'vitest';
 import { hostSetKey, SessionBatcher } from '../../src/core/session-batcher.js';
@@ -25,12 +26,16 @@ function heldSlot() {
   let release!: () => void;
   const gate = new Promise<void>((r) => (release = r));
   void limit(() => gate);
-  const reports: MailboxResult[][] = [];
-  return { limit: { run: limit, report: (results: MailboxResult[]) => reports.push(results) }, release, reports };
+  const reports: { results: MailboxResult[]; backlog: boolean }[] = [];
+  return {
+    limit: { run: limit, report: (results: MailboxResult[], backlog: boolean) => reports.push({ results, backlog }) },
+    release,
+    reports,
+  };
 }
 
 describe('SessionBatcher', () => {
-  it('merges waiting requests of several domains into sessions of at most the cap: the oldest, then others that fit', async () => {
+  it('fills sessions from waiting requests of several domains, oldest first, splitting the one that does not fit', async () => {
     const host = recorder();
     const slot = heldSlot();
     const batcher = new SessionBatcher(hosts, host.ask, slot.limit, 25);
@@ -43,10 +48,65 @@ describe('SessionBatcher', () => {
     const pending = requests.map((r) => batcher.ask(r));
     slot.release();
     const answers = await Promise.all(pending);
-    expect(host.sessions).toEqual([[...requests[0]!, ...requests[1]!, ...requests[3]!], requests[2]]);
+    const c = requests[2]!;
+    expect(host.sessions).toEqual([
+      [...requests[0]!, ...requests[1]!, ...c.slice(0, 5)],
+      [...c.slice(5), ...requests[3]!],
+    ]);
+    // Each request gets its own answers, in order, whichever sessions carried them.
     answers.forEach((got, i) => expect(got.map((a) => a.reason)).toEqual(requests[i]));
-    // Each session's answers go to the host's slots, which adapt to how the host takes them.
-    expect(slot.reports.map((r) => r.length)).toEqual([23, 10]);
+    // Each session's answers go to the host's slots, which adapt to how the host takes them;
+    // the first ended with recipients still waiting (demand for more sessions), the last without.
+    expect(slot.reports.map((r) => r.results.length)).toEqual([25, 8]);
+    expect(slot.reports.map((r) => r.backlog)).toEqual([true, false]);
+  });
+
+  it('opens no part-full session while one of its own is out: what comes meanwhile goes together when it ends', async () => {
+    let release!: () => void;
+    const sessions: string[][] = [];
+    const ask = async (_hosts: MxHost[], recipients: string[]) => {
+      sessions.push(recipients);
+      if (sessions.length === 1) await new Promise<void>((r) => (release = r));
+      return recipients.map(answer);
+    };
+    // Slots to spare: only Nagle's rule keeps the later requests from a session each.
+    const limit = pLimit(5);
+    const batcher = new SessionBatcher(hosts, ask, { run: limit, report: () => undefined }, 25);
+    const first = batcher.ask(addresses('a.example', 4));
+    await new Promise((r) => setImmediate(r));
+    expect(sessions).toHaveLength(1);
+    const later = ['b.example', 'c.example', 'd.example'].map((d) => batcher.ask(addresses(d, 3)));
+    for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
+    expect(sessions).toHaveLength(1);
+    // A full session's worth goes at once, though (the oldest first): it would not gather more
+    // by waiting. It answers at once, and its end lets the part-full rest go.
+    const full = batcher.ask(addresses('e.example', 25));
+    for (let i = 0; i < 3; i++) await new Promise((r) => setImmediate(r));
+    expect(sessions.map((s) => s.length)).toEqual([4, 25, 9]);
+    expect(sessions[1]!.slice(0, 9)).toEqual(['b', 'c', 'd'].flatMap((d) => addresses(`${d}.example`, 3)));
+    release();
+    await Promise.all([first, ...later, full]);
+    expect(sessions).toHaveLength(3);
+  });
+
+  it('answers a split request with its session in flight when stopped: the part asked keeps its answers', async () => {
+    let release!: () => void;
+    const sessions: string[][] = [];
+    const ask = async (_hosts: MxHost[], recipients: string[]) => {
+      sessions.push(recipients);
+      await new Promise<void>((r) => (release = r));
+      return recipients.map(answer);
+    };
+    const batcher = new SessionBatcher(hosts, ask, { run: pLimit(1), report: () => undefined }, 4);
+    const pending = [batcher.ask(addresses('a.example', 2)), batcher.ask(addresses('b.example', 4))];
+    await new Promise((r) => setImmediate(r));
+    const unasked: MailboxResult = { outcome: 'error', reason: 'stopped', reply: '', mxHost: '' };
+    batcher.stop(unasked);
+    release();
+    const [a, b] = await Promise.all(pending);
+    expect(sessions).toEqual([[...addresses('a.example', 2), ...addresses('b.example', 2)]]);
+    expect(a!.map((r) => r.reason)).toEqual(addresses('a.example', 2));
+    expect(b!.map((r) => r.reason)).toEqual(['u0@b.example', 'u1@b.example', 'stopped', 'stopped']);
   });
 
   it("tells each request its own recipients' answers as the shared session gets them", async () => {
@@ -67,6 +127,23 @@ describe('SessionBatcher', () => {
       ['0 u0@a.example', '1 u1@a.example'],
       ['0 u0@b.example', '1 u1@b.example', '2 u2@b.example'],
     ]);
+  });
+
+  it('tells a request split over two sessions each answer under its own index', async () => {
+    const told: [number, string][] = [];
+    const ask = async (_hosts: MxHost[], recipients: string[], onAnswer?: OnAnswer) => {
+      const results = recipients.map(answer);
+      results.forEach((r, i) => onAnswer?.(i, r));
+      return results;
+    };
+    const slot = heldSlot();
+    const batcher = new SessionBatcher(hosts, ask, slot.limit, 4);
+    const first = addresses('a.example', 3);
+    const split = addresses('b.example', 3); // one in the first session, two in the next
+    const pending = [batcher.ask(first), batcher.ask(split, (j, r) => told.push([j, r.reason]))];
+    slot.release();
+    await Promise.all(pending);
+    expect(told.sort(([a], [b]) => a - b)).toEqual(split.map((address, j) => [j, address]));
   });
 
   it('sends a request larger than the cap on its own rather than split it', async () => {
