@@ -146,7 +146,10 @@ export async function runRows(batches: AsyncIterable<DataRow[]>, options: RunRow
 
 /**
  * The source's items until the signal aborts: a stop must not wait for the next row of an input
- * that is slow or never ends (standard input held open by its producer).
+ * that is slow or never ends (standard input held open by its producer). Each read listens for
+ * the abort only while it waits: racing every read against one promise that never settles (a
+ * run not stopped) leaves a reaction on it per read, and each holds the read's value, so a
+ * million-row run kept its whole input (1,135 MB peak RSS, measured).
  */
 export async function* untilAborted<T>(source: AsyncIterable<T>, signal: AbortSignal | undefined): AsyncGenerator<T> {
   if (!signal) {
@@ -154,18 +157,34 @@ export async function* untilAborted<T>(source: AsyncIterable<T>, signal: AbortSi
     return;
   }
   const iterator = source[Symbol.asyncIterator]();
-  const aborted = new Promise<'aborted'>((resolve) => {
-    if (signal.aborted) resolve('aborted');
-    signal.addEventListener('abort', () => resolve('aborted'), { once: true });
-  });
   try {
     for (;;) {
-      const step = await Promise.race([iterator.next(), aborted]);
-      if (step === 'aborted' || step.done) return;
+      if (signal.aborted) return;
+      const step = await nextUnlessAborted(iterator, signal);
+      if (step === ABORTED || step.done) return;
       yield step.value;
     }
   } finally {
     // Not awaited: a reader blocked on a pipe would hold the stop up; the caller closes the pipe.
     void Promise.resolve(iterator.return?.()).catch(() => undefined);
   }
+}
+
+const ABORTED: unique symbol = Symbol('aborted');
+
+function nextUnlessAborted<T>(iterator: AsyncIterator<T>, signal: AbortSignal): Promise<IteratorResult<T> | typeof ABORTED> {
+  return new Promise((resolve, reject) => {
+    const onAbort = () => resolve(ABORTED);
+    signal.addEventListener('abort', onAbort, { once: true });
+    iterator.next().then(
+      (step) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(step);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error as Error);
+      },
+    );
+  });
 }
