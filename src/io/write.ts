@@ -3,7 +3,6 @@ import { once } from 'node:events';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { basename, extname, join } from 'node:path';
-import { stringify } from 'csv-stringify/sync';
 import { OUTPUT_BUCKETS, RESULT_FIELDS, type OutputBucket, type RowResult } from '../core/types.js';
 import { UsageError } from '../errors.js';
 import { INPUT_ROW_COLUMN } from './shard.js';
@@ -20,6 +19,26 @@ export function resultColumnNames(inputHeader: string[]): string[] {
     taken.add(name.toLowerCase());
     return name;
   });
+}
+
+// A cell csv-stringify quotes (its defaults: ',' between cells, '"' doubled inside quotes, and a
+// cell holding CR or LF quoted too).
+const NEEDS_QUOTES = /[",\r\n]/;
+const QUOTES = /"/g;
+
+/**
+ * One CSV record and its line break, byte for byte as csv-stringify's defaults write it (a
+ * property test holds the two equal), at a fraction of its cost: csv-stringify/sync builds a
+ * stringifier for every call, which took a tenth of a million-row --offline run.
+ */
+export function csvLine(cells: readonly string[]): string {
+  let line = '';
+  for (let i = 0; i < cells.length; i++) {
+    const cell = cells[i]!;
+    if (i > 0) line += ',';
+    line += NEEDS_QUOTES.test(cell) ? `"${cell.replace(QUOTES, '""')}"` : cell;
+  }
+  return `${line}\n`;
 }
 
 export function resultCells(result: RowResult): string[] {
@@ -54,10 +73,13 @@ export function outputBaseName(inputPath: string): string {
   return name.slice(0, name.length - extname(name).length) || name;
 }
 
+/** Characters gathered for one output file before they are written. */
+const FLUSH_CHARS = 64 * 1024;
+
 export interface SplitWriter {
   readonly paths: Record<OutputBucket, string>;
   /** `index`: the row's 0-based place among the input's data rows (written only with inputRow). */
-  write(bucket: OutputBucket, cells: string[], result: RowResult, index?: number): Promise<void>;
+  write(bucket: OutputBucket, cells: string[], result: RowResult, index?: number): Promise<void> | undefined;
   /** Renames the finished files into place. */
   commit(): Promise<void>;
   /** Removes the partial files. */
@@ -87,7 +109,7 @@ export async function openSplitWriter(
   let rowColumn: string = INPUT_ROW_COLUMN;
   while (taken.has(rowColumn)) rowColumn = `verify_${rowColumn}`;
   const columns = [...header, ...resultNames, ...(options.inputRow ? [rowColumn] : [])];
-  const headerLine = stringify([columns]);
+  const headerLine = csvLine(columns);
   const paths = {} as Record<OutputBucket, string>;
   const temps = {} as Record<OutputBucket, string>;
   const streams = {} as Record<OutputBucket, WriteStream>;
@@ -113,13 +135,27 @@ export async function openSplitWriter(
       ),
     );
 
+  // Lines are gathered per file and written some kilobytes at a time: a write call a row (four
+  // streams, a million rows) cost more than making the lines.
+  const pending = {} as Record<OutputBucket, string>;
+  for (const bucket of OUTPUT_BUCKETS) pending[bucket] = '';
+  const flush = async (bucket: OutputBucket) => {
+    const text = pending[bucket];
+    pending[bucket] = '';
+    if (text !== '') await writeText(streams[bucket], text);
+  };
+
   return {
     paths,
-    async write(bucket, cells, result, index = 0) {
-      const position = options.inputRow ? [String(index + 1)] : [];
-      await writeText(streams[bucket], stringify([[...cells, ...resultCells(result), ...position]]));
+    write(bucket, cells, result, index = 0) {
+      const line = csvLine(
+        options.inputRow ? [...cells, ...resultCells(result), String(index + 1)] : [...cells, ...resultCells(result)],
+      );
+      pending[bucket] += line;
+      return pending[bucket].length >= FLUSH_CHARS ? flush(bucket) : undefined;
     },
     async commit() {
+      for (const bucket of OUTPUT_BUCKETS) await flush(bucket);
       await closeAll();
       for (const bucket of OUTPUT_BUCKETS) await rename(temps[bucket], paths[bucket]);
     },
@@ -148,9 +184,9 @@ export function recordWriter(
       }
       if (!started) {
         started = true;
-        await writeText(out, stringify([[...header, ...names]]));
+        await writeText(out, csvLine([...header, ...names]));
       }
-      await writeText(out, stringify([[...cells, ...resultCells(result)]]));
+      await writeText(out, csvLine([...cells, ...resultCells(result)]));
     },
   };
 }

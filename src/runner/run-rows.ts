@@ -2,10 +2,9 @@
 // The CLI (split CSVs, records on stdout) and the server's jobs (rows kept in the job store) are
 // thin shells over it, so they share its verdicts, its stop rules and its bookkeeping.
 import { createHealthMonitor, type Health } from '../core/health.js';
-import { IP_BLOCKED, verifyRows, type Verifier } from '../core/engine.js';
+import { IP_BLOCKED, verifyRowBatches, type Verifier } from '../core/engine.js';
 import type { RowResult, VerificationResult } from '../core/types.js';
 import type { DataRow } from '../io/read.js';
-import { rowsOf } from '../io/read.js';
 import { createSummary, type Summary } from '../core/summary.js';
 import { RunError } from '../errors.js';
 
@@ -75,6 +74,8 @@ export async function runRows(batches: AsyncIterable<DataRow[]>, options: RunRow
         .catch(() => undefined);
       return pending;
     },
+    // Decided at once: nothing in flight to wait for.
+    decideNow: verifier.decideNow && ((address) => verifier.decideNow!(address)),
     close: (reason) => verifier.close(reason),
   };
 
@@ -118,12 +119,16 @@ export async function runRows(batches: AsyncIterable<DataRow[]>, options: RunRow
       progress.rowsDecided += 1;
     };
     const callbacks = { onVerified, onRowDecided };
-    for await (const { row, result } of verifyRows(rowsOf(counted(batches)), tracked, { callbacks })) {
-      if (end !== 'finished') break;
-      summary.add(result);
-      await sink.write(row, result);
-      progress.rowsWritten += 1;
-      options.onProgress?.(progress);
+    rows: for await (const batch of verifyRowBatches(counted(batches), tracked, { callbacks })) {
+      for (const { row, result } of batch) {
+        if (end !== 'finished') break rows;
+        summary.add(result);
+        // A sink that buffers returns nothing for most rows: no await, no tick, for those.
+        const written = sink.write(row, result);
+        if (written) await written;
+        progress.rowsWritten += 1;
+        options.onProgress?.(progress);
+      }
     }
     if (end !== 'finished') await Promise.allSettled([...inFlight]);
   } finally {
