@@ -450,31 +450,42 @@ export async function* verifyRowBatches<R extends InputRow>(
   const settle = async (entry: Entry): Promise<VerifiedRow<R>> =>
     entry.pending instanceof Promise ? settled(entry, await entry.pending) : settled(entry, entry.pending);
 
-  const entryOf = (row: R): Entry => {
+  /**
+   * The row's entry in the queue, or, for a verdict known at once while no row before it waits,
+   * the row itself, ready to go out.
+   */
+  const entryOf = (row: R): Entry | VerifiedRow<R> => {
     const { key, email } = identityOf(row.address);
     const duplicate = !everSeen.add(hash53(key));
-    let pending = recent.get(key); // refreshed: the latest use keeps it longest
+    // A key never seen cannot be among the recent ones: no need to look.
+    let pending = duplicate ? recent.get(key) : undefined; // refreshed: the latest use keeps it longest
     if (pending === undefined) {
       const now = verifier.decideNow?.(row.address);
       if (now !== undefined) {
         if (!duplicate) onVerified?.(now);
-        pending = now;
-      } else {
-        let later = verifier.verify(row.address);
-        if (!duplicate && onVerified) {
-          later = later.then((result) => {
-            onVerified(result);
-            return result;
-          });
-        }
-        // Attach a handler now: a rejection must not go unhandled while it waits in the queue.
-        later.catch(() => undefined);
-        pending = later;
+        recent.set(key, now);
+        onRowDecided?.();
+        // The verdict is this row's alone: it becomes the row's result, as settled() would copy
+        // it. Repeats that share it set their own email and duplicate over it.
+        const result = Object.assign(now, { email, duplicate });
+        if (queue.length === 0) return { row, result };
+        return { row, email, pending: result, duplicate, decided: DECIDED, settled: true };
       }
+      let later = verifier.verify(row.address);
+      if (!duplicate && onVerified) {
+        later = later.then((result) => {
+          onVerified(result);
+          return result;
+        });
+      }
+      // Attach a handler now: a rejection must not go unhandled while it waits in the queue.
+      later.catch(() => undefined);
+      pending = later;
       recent.set(key, pending);
     }
     if (!(pending instanceof Promise)) {
       onRowDecided?.();
+      if (queue.length === 0) return settled({ row, email, duplicate } as Entry, pending);
       return { row, email, pending, duplicate, decided: DECIDED, settled: true };
     }
     // One callback per row marks it decided (and counts it), whichever way its verdict settles.
@@ -508,7 +519,12 @@ export async function* verifyRowBatches<R extends InputRow>(
       next = undefined;
       if (step.done) break;
       for (const row of step.value) {
-        queue.push(entryOf(row));
+        const entry = entryOf(row);
+        if ('result' in entry) {
+          out.push(entry);
+          continue;
+        }
+        queue.push(entry);
         while (queue.length >= window) {
           const first = queue.shift()!;
           if (first.settled || out.length === 0) {

@@ -32,13 +32,25 @@ const QUOTES = /"/g;
  * stringifier for every call, which took a tenth of a million-row --offline run.
  */
 export function csvLine(cells: readonly string[]): string {
+  return `${csvCells(cells)}\n`;
+}
+
+const csvCell = (cell: string): string => (NEEDS_QUOTES.test(cell) ? `"${cell.replace(QUOTES, '""')}"` : cell);
+
+function csvCells(cells: readonly string[]): string {
   let line = '';
-  for (let i = 0; i < cells.length; i++) {
-    const cell = cells[i]!;
-    if (i > 0) line += ',';
-    line += NEEDS_QUOTES.test(cell) ? `"${cell.replace(QUOTES, '""')}"` : cell;
+  for (let i = 0; i < cells.length; i++) line += i > 0 ? `,${csvCell(cells[i]!)}` : csvCell(cells[i]!);
+  return line;
+}
+
+/** csvLine([...cells, ...resultCells(result), ...extra]) without building the arrays. */
+export function rowLine(cells: readonly string[], result: RowResult, extra?: string): string {
+  let line = csvCells(cells);
+  for (let i = 0; i < RESULT_FIELDS.length; i++) {
+    const cell = csvCell(String(result[RESULT_FIELDS[i]!]));
+    line += i > 0 || cells.length > 0 ? `,${cell}` : cell;
   }
-  return `${line}\n`;
+  return extra === undefined ? `${line}\n` : `${line},${csvCell(extra)}\n`;
 }
 
 export function resultCells(result: RowResult): string[] {
@@ -148,9 +160,7 @@ export async function openSplitWriter(
   return {
     paths,
     write(bucket, cells, result, index = 0) {
-      const line = csvLine(
-        options.inputRow ? [...cells, ...resultCells(result), String(index + 1)] : [...cells, ...resultCells(result)],
-      );
+      const line = rowLine(cells, result, options.inputRow ? String(index + 1) : undefined);
       pending[bucket] += line;
       return pending[bucket].length >= FLUSH_CHARS ? flush(bucket) : undefined;
     },
@@ -186,7 +196,7 @@ export function recordWriter(
         started = true;
         await writeText(out, csvLine([...header, ...names]));
       }
-      await writeText(out, csvLine([...cells, ...resultCells(result)]));
+      await writeText(out, rowLine(cells, result));
     },
   };
 }

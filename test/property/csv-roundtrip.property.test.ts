@@ -26,7 +26,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bucketOf, OUTPUT_BUCKETS, RESULT_FIELDS, type OutputBucket, type RowResult } from '../../src/core/types.js';
 import { openInput, type DataRow } from '../../src/io/read.js';
-import { csvLine, openSplitWriter, resultColumnNames } from '../../src/io/write.js';
+import { csvLine, openSplitWriter, resultColumnNames, rowLine } from '../../src/io/write.js';
 
 // FC_NUM_RUNS=5000 npx vitest run test/property for a longer search.
 const NUM_RUNS = Number(process.env.FC_NUM_RUNS) || 150;
@@ -259,6 +259,16 @@ describe("the writers' CSV lines", () => {
         expect(csvLine(cells)).toBe(stringify([cells]));
       }),
       { numRuns: NUM_RUNS * 20 },
+    );
+  });
+
+  it('of a row and its result are the cells and the result cells as csv-stringify writes them', () => {
+    fc.assert(
+      fc.property(fc.array(cell, { maxLength: 6 }), rowResult, fc.option(cell, { nil: undefined }), (cells, result, extra) => {
+        const all = [...cells, ...resultCells(result), ...(extra === undefined ? [] : [extra])];
+        expect(rowLine(cells, result, extra)).toBe(stringify([all]));
+      }),
+      { numRuns: NUM_RUNS * 5 },
     );
   });
 });
