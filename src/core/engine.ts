@@ -12,6 +12,7 @@ import { hostSetKey, SessionBatcher, type HostSlots } from './session-batcher.js
 import { flagsOf, NO_FLAGS } from './flags.js';
 import type { VerifyOptions } from './options.js';
 import { hash53, HashSet53 } from './hash.js';
+import { RecentAnswers } from './memo.js';
 import { checkSyntax, duplicateKey, keyOfNormalised, type SyntaxFail, type SyntaxOk } from './syntax.js';
 import {
   INTERRUPTED,
@@ -281,7 +282,9 @@ function decideNow(input: string, options: VerifyOptions): VerificationResult | 
   const syntax = checkSyntax(input, { allowAddressLiterals: options.allowAddressLiterals });
   if (!syntax.ok) return verdictOf(malformedFindings(input, syntax));
   if (!options.offline) return undefined;
-  return verdictOf({ ...localFindings(input, syntax), notChecked: OFFLINE_NOTE });
+  const findings = localFindings(input, syntax);
+  findings.notChecked = OFFLINE_NOTE;
+  return verdictOf(findings);
 }
 
 /** One address through syntax -> dns -> smtp -> catch-all, as far as it goes. */
@@ -426,10 +429,8 @@ export async function* verifyRowBatches<R extends InputRow>(
   const everSeen = new HashSet53();
   // Verdicts by duplicate key, least recently used pushed out first. (Evicting a Map's first key
   // by hand costs more the more keys were deleted before it: 26 s a million rows at 50,000.)
-  // QuickLRU keeps two generations of up to maxSize each. A verdict known at once is kept as is.
-  const recent = new QuickLRU<string, Promise<VerificationResult> | VerificationResult>({
-    maxSize: Math.max(1, Math.ceil(recentMax / 2)),
-  });
+  // Two generations of up to half of recentMax each. A verdict known at once is kept as is.
+  const recent = new RecentAnswers<Promise<VerificationResult> | VerificationResult>(Math.max(1, Math.ceil(recentMax / 2)));
   interface Entry {
     row: R;
     email: string;
