@@ -43,11 +43,24 @@ function csvCells(cells: readonly string[]): string {
   return line;
 }
 
+// Most result columns repeat from row to row (the verdict's reason, its layer, flags): each
+// column's last value and its CSV form are kept, so a repeat costs a comparison, not a quoting.
+const lastResultCell: string[] = [];
+const lastResultCsv: string[] = [];
+
+function resultCsvCell(column: number, value: string): string {
+  if (lastResultCell[column] === value) return lastResultCsv[column]!;
+  const csv = csvCell(value);
+  lastResultCell[column] = value;
+  lastResultCsv[column] = csv;
+  return csv;
+}
+
 /** csvLine([...cells, ...resultCells(result), ...extra]) without building the arrays. */
 export function rowLine(cells: readonly string[], result: RowResult, extra?: string): string {
   let line = csvCells(cells);
   for (let i = 0; i < RESULT_FIELDS.length; i++) {
-    const cell = csvCell(String(result[RESULT_FIELDS[i]!]));
+    const cell = resultCsvCell(i, String(result[RESULT_FIELDS[i]!]));
     line += i > 0 || cells.length > 0 ? `,${cell}` : cell;
   }
   return extra === undefined ? `${line}\n` : `${line},${csvCell(extra)}\n`;
