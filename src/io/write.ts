@@ -100,6 +100,11 @@ export function outputBaseName(inputPath: string): string {
 
 /** Characters gathered for one output file before they are written. */
 const FLUSH_CHARS = 64 * 1024;
+/**
+ * What each file's stream holds before a write waits for the disk: with the default 16 KB every
+ * 64 KB piece waited for its write to finish, and the run sat idle for a tenth of its time.
+ */
+const STREAM_BUFFER_BYTES = 2 ** 20;
 
 export interface SplitWriter {
   readonly paths: Record<OutputBucket, string>;
@@ -141,7 +146,7 @@ export async function openSplitWriter(
   for (const bucket of OUTPUT_BUCKETS) {
     paths[bucket] = join(outDir, `${base}.${bucket}.csv`);
     temps[bucket] = join(outDir, `.${base}.${bucket}.csv.${process.pid}.tmp`);
-    streams[bucket] = createWriteStream(temps[bucket]);
+    streams[bucket] = createWriteStream(temps[bucket], { highWaterMark: STREAM_BUFFER_BYTES });
   }
   try {
     await Promise.all(OUTPUT_BUCKETS.map((b) => once(streams[b], 'open')));
