@@ -9,8 +9,10 @@ import { flagsWithConfig } from './config.js';
 import { runMerge, type MergeFlags } from './merge.js';
 import { runOptionsFrom, type RawFlags } from './options.js';
 import { runList, type Streams } from './run.js';
-import { runServe, type ServeFlags } from './serve.js';
-import { findList, findOne, type FindFlags } from './find.js';
+// The server and the finder are loaded when their command runs: fastify and the name tables took
+// a third of a second of every list run's start.
+import type { ServeFlags } from './serve.js';
+import type { FindFlags } from './find.js';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
@@ -157,6 +159,7 @@ export async function main(argv: string[], streams: Streams, env: NodeJS.Process
       .option('--credit-price <usd>', `price of one credit at a paid service (default ${DEFAULT_CREDIT_PRICE})`)
       .option('--log-level <level>', 'info, warn, error, debug or silent (default info)'),
   ).action(async (_flags: ServeFlags, command: Command) => {
+    const { runServe } = await import('./serve.js');
     await runServe(command.optsWithGlobals<ServeFlags>(), streams, env, version);
   });
 
@@ -188,11 +191,13 @@ export async function main(argv: string[], streams: Streams, env: NodeJS.Process
       flags.first !== undefined || flags.last !== undefined || flags.name !== undefined || flags.domain !== undefined;
     if (onePerson && input !== undefined) throw new UsageError('find takes a list file or --first/--last/--domain, not both');
     if (onePerson) {
+      const { findOne } = await import('./find.js');
       exitCode = await findOne(flags, streams, env);
       return;
     }
     const path = input ?? (!streams.stdin.isTTY ? '-' : undefined);
     if (path === undefined) throw new UsageError('find needs a list file, a pipe, or --first NAME --last NAME --domain DOMAIN');
+    const { findList } = await import('./find.js');
     await findList(path, flags, streams, env);
   });
 

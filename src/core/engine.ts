@@ -12,7 +12,8 @@ import { hostSetKey, SessionBatcher, type HostSlots } from './session-batcher.js
 import { flagsOf, NO_FLAGS } from './flags.js';
 import type { VerifyOptions } from './options.js';
 import { hash53, HashSet53 } from './hash.js';
-import { checkSyntax, duplicateKey, keyOfNormalised } from './syntax.js';
+import { RecentAnswers } from './memo.js';
+import { checkSyntax, duplicateKey, keyOfNormalised, type SyntaxFail, type SyntaxOk } from './syntax.js';
 import {
   INTERRUPTED,
   IP_BLOCKED,
@@ -36,6 +37,12 @@ export interface Network {
 
 export interface Verifier {
   verify(input: string): Promise<VerificationResult>;
+  /**
+   * The verdict when it needs no network and no memory of earlier runs (a malformed address, or
+   * every address offline), or undefined; what verify would give. A million-row --offline run
+   * spent most of its time on the promises of verdicts it knew at once.
+   */
+  decideNow?(input: string): VerificationResult | undefined;
   /**
    * Stops the run's network work: retries waiting keep their last answer, addresses not yet
    * asked (and any verified after this) are unknown with `reason` (INTERRUPTED by default).
@@ -121,6 +128,7 @@ export function createVerifier(options: VerifyOptions, network: Network, deps: V
   const stages: Stages = { options, deps, lookupMx, queueOf, stopped: () => stopped };
   return {
     verify: async (input) => verdictOf(await findingsOf(input, stages)),
+    decideNow: (input) => decideNow(input, options),
     retrying: () => retryStatusOf(queues, clock),
     close(reason = INTERRUPTED) {
       stopped ??= reason;
@@ -254,20 +262,40 @@ interface Stages {
   stopped(): StopReason | undefined;
 }
 
-/** One address through syntax -> dns -> smtp -> catch-all, as far as it goes. */
-async function findingsOf(input: string, stages: Stages): Promise<Findings> {
-  const { options, deps } = stages;
-  const syntax = checkSyntax(input, { allowAddressLiterals: options.allowAddressLiterals });
-  if (!syntax.ok) {
-    return { input, email: syntax.email, syntax: { ok: false, reason: syntax.reason, code: syntax.code }, flags: NO_FLAGS };
-  }
-  const findings: Findings = {
+const OFFLINE_NOTE = 'Not checked: offline mode (no network checks)';
+
+/** What the syntax check finds of a malformed address: all there is to find. */
+function malformedFindings(input: string, syntax: SyntaxFail): Findings {
+  return { input, email: syntax.email, syntax: { ok: false, reason: syntax.reason, code: syntax.code }, flags: NO_FLAGS };
+}
+
+/** What needs no network about a well-formed address: its syntax and the lists' flags. */
+function localFindings(input: string, syntax: SyntaxOk): Findings {
+  return {
     input,
     email: syntax.email,
     syntax: { ok: true, smtputf8: syntax.smtputf8 },
     flags: flagsOf(syntax.email, syntax.local, syntax.domain),
   };
-  if (options.offline) return { ...findings, notChecked: 'Not checked: offline mode (no network checks)' };
+}
+
+/** The verdict without the network when there is nothing to ask it (see Verifier.decideNow). */
+function decideNow(input: string, options: VerifyOptions): VerificationResult | undefined {
+  const syntax = checkSyntax(input, { allowAddressLiterals: options.allowAddressLiterals });
+  if (!syntax.ok) return verdictOf(malformedFindings(input, syntax));
+  if (!options.offline) return undefined;
+  const findings = localFindings(input, syntax);
+  findings.notChecked = OFFLINE_NOTE;
+  return verdictOf(findings);
+}
+
+/** One address through syntax -> dns -> smtp -> catch-all, as far as it goes. */
+async function findingsOf(input: string, stages: Stages): Promise<Findings> {
+  const { options, deps } = stages;
+  const syntax = checkSyntax(input, { allowAddressLiterals: options.allowAddressLiterals });
+  if (!syntax.ok) return malformedFindings(input, syntax);
+  const findings = localFindings(input, syntax);
+  if (options.offline) return { ...findings, notChecked: OFFLINE_NOTE };
   let stopped = stages.stopped();
   if (stopped) return { ...findings, notChecked: stopped };
 
@@ -322,6 +350,10 @@ export function withMemory(verifier: Verifier, memory: ResultMemory): Verifier {
       if (!STOP_REASONS.has(result.reason) && !askAgainLater(result)) memory.remember(key, result);
       return result;
     },
+    // Only a malformed address: a well-formed one may have an answer in memory.
+    decideNow:
+      verifier.decideNow &&
+      ((input) => (checkSyntax(input, { allowAddressLiterals: true }).ok ? undefined : verifier.decideNow!(input))),
     close: (reason) => verifier.close(reason),
     retrying: verifier.retrying && (() => verifier.retrying!()),
   };
@@ -367,19 +399,45 @@ const HEAD_DECIDED: unique symbol = Symbol('head decided');
 export async function* verifyRows<R extends InputRow>(
   rows: AsyncIterable<R> | Iterable<R>,
   verifier: Verifier,
-  options: { window?: number; recent?: number; callbacks?: StreamCallbacks } = {},
+  options: VerifyRowsOptions = {},
 ): AsyncGenerator<VerifiedRow<R>> {
+  for await (const batch of verifyRowBatches(oneRowBatches(rows), verifier, options)) yield* batch;
+}
+
+export interface VerifyRowsOptions {
+  window?: number;
+  recent?: number;
+  callbacks?: StreamCallbacks;
+}
+
+async function* oneRowBatches<R>(rows: AsyncIterable<R> | Iterable<R>): AsyncGenerator<R[]> {
+  for await (const row of rows) yield [row];
+}
+
+/**
+ * verifyRows over batches of rows, yielding the rows in batches: a million rows cost a million
+ * awaits less (the one await a batch). Rows whose verdict needs no network (Verifier.decideNow)
+ * are decided as they are read, without a promise of their own.
+ */
+export async function* verifyRowBatches<R extends InputRow>(
+  batches: AsyncIterable<R[]>,
+  verifier: Verifier,
+  options: VerifyRowsOptions = {},
+): AsyncGenerator<VerifiedRow<R>[]> {
   const window = options.window ?? LOOK_AHEAD_ROWS;
   const recentMax = options.recent ?? RECENT_RESULTS;
+  const onVerified = options.callbacks?.onVerified;
+  const onRowDecided = options.callbacks?.onRowDecided;
   const everSeen = new HashSet53();
   // Verdicts by duplicate key, least recently used pushed out first. (Evicting a Map's first key
   // by hand costs more the more keys were deleted before it: 26 s a million rows at 50,000.)
-  // QuickLRU keeps two generations of up to maxSize each.
-  const recent = new QuickLRU<string, Promise<VerificationResult>>({ maxSize: Math.max(1, Math.ceil(recentMax / 2)) });
+  // Two generations of up to half of recentMax each. A verdict known at once is kept as is.
+  const recent = new RecentAnswers<Promise<VerificationResult> | VerificationResult>(Math.max(1, Math.ceil(recentMax / 2)));
   interface Entry {
     row: R;
     email: string;
-    pending: Promise<VerificationResult>;
+    /** The verdict, or the promise of it. */
+    pending: Promise<VerificationResult> | VerificationResult;
     duplicate: boolean;
     /** Resolves (never rejects) when the verdict is known; `settled` says so without waiting. */
     decided: Promise<typeof HEAD_DECIDED>;
@@ -388,59 +446,116 @@ export async function* verifyRows<R extends InputRow>(
   const queue: Entry[] = [];
 
   // A repeat shares the first one's verdict but keeps its own spelling of the address.
-  const settle = async (entry: (typeof queue)[number]): Promise<VerifiedRow<R>> => ({
+  const settled = (entry: Entry, result: VerificationResult): VerifiedRow<R> => ({
     row: entry.row,
-    result: { ...(await entry.pending), email: entry.email, duplicate: entry.duplicate },
+    result: { ...result, email: entry.email, duplicate: entry.duplicate },
   });
+  const settle = async (entry: Entry): Promise<VerifiedRow<R>> =>
+    entry.pending instanceof Promise ? settled(entry, await entry.pending) : settled(entry, entry.pending);
 
-  const iterator = Symbol.asyncIterator in rows ? rows[Symbol.asyncIterator]() : (rows as Iterable<R>)[Symbol.iterator]();
-  let next: Promise<IteratorResult<R>> | undefined;
+  /**
+   * The row's entry in the queue, or, for a verdict known at once while no row before it waits,
+   * the row itself, ready to go out.
+   */
+  const entryOf = (row: R): Entry | VerifiedRow<R> => {
+    const { key, email } = identityOf(row.address);
+    const duplicate = !everSeen.add(hash53(key));
+    // A key never seen cannot be among the recent ones: no need to look.
+    let pending = duplicate ? recent.get(key) : undefined; // refreshed: the latest use keeps it longest
+    if (pending === undefined) {
+      const now = verifier.decideNow?.(row.address);
+      if (now !== undefined) {
+        if (!duplicate) onVerified?.(now);
+        recent.set(key, now);
+        onRowDecided?.();
+        // The verdict is this row's alone: it becomes the row's result, as settled() would copy
+        // it. Repeats that share it set their own email and duplicate over it.
+        const result = Object.assign(now, { email, duplicate });
+        if (queue.length === 0) return { row, result };
+        return { row, email, pending: result, duplicate, decided: DECIDED, settled: true };
+      }
+      let later = verifier.verify(row.address);
+      if (!duplicate && onVerified) {
+        later = later.then((result) => {
+          onVerified(result);
+          return result;
+        });
+      }
+      // Attach a handler now: a rejection must not go unhandled while it waits in the queue.
+      later.catch(() => undefined);
+      pending = later;
+      recent.set(key, pending);
+    }
+    if (!(pending instanceof Promise)) {
+      onRowDecided?.();
+      if (queue.length === 0) return settled({ row, email, duplicate } as Entry, pending);
+      return { row, email, pending, duplicate, decided: DECIDED, settled: true };
+    }
+    // One callback per row marks it decided (and counts it), whichever way its verdict settles.
+    const entry = { row, email, pending, duplicate, settled: false } as Entry;
+    const mark = (): typeof HEAD_DECIDED => {
+      entry.settled = true;
+      onRowDecided?.();
+      return HEAD_DECIDED;
+    };
+    entry.decided = pending.then(mark, mark);
+    return entry;
+  };
+
+  const iterator = batches[Symbol.asyncIterator]();
+  let next: Promise<IteratorResult<R[]>> | undefined;
+  let out: VerifiedRow<R>[] = [];
   try {
     for (;;) {
       // Rows at the head already decided go out at once; no need to wait for a full window.
-      while (queue[0]?.settled) yield await settle(queue.shift()!);
-      next ??= Promise.resolve(iterator.next());
-      // While the input is slow to give its next row (a pipe from a slow producer), the head row
+      while (queue[0]?.settled) out.push(await settle(queue.shift()!));
+      if (out.length > 0) {
+        yield out;
+        out = [];
+      }
+      next ??= iterator.next();
+      // While the input is slow to give its next rows (a pipe from a slow producer), the head row
       // goes out as soon as it is decided: each record leaves once it and those before it are.
       const head = queue[0];
       const step = head ? await Promise.race([next, head.decided]) : await next;
       if (step === HEAD_DECIDED) continue;
       next = undefined;
       if (step.done) break;
-      const row = step.value;
-      const { key, email } = identityOf(row.address);
-      const duplicate = !everSeen.add(hash53(key));
-      let pending = recent.get(key); // refreshed: the latest use keeps it longest
-      if (!pending) {
-        pending = verifier.verify(row.address);
-        if (!duplicate) {
-          pending = pending.then((result) => {
-            options.callbacks?.onVerified?.(result);
-            return result;
-          });
+      for (const row of step.value) {
+        const entry = entryOf(row);
+        if ('result' in entry) {
+          out.push(entry);
+          continue;
         }
-        // Attach a handler now: a rejection must not go unhandled while it waits in the queue.
-        pending.catch(() => undefined);
-        recent.set(key, pending);
+        queue.push(entry);
+        while (queue.length >= window) {
+          const first = queue.shift()!;
+          if (first.settled || out.length === 0) {
+            out.push(await settle(first));
+          } else {
+            // Rows ready go out before waiting for one that is not.
+            yield out;
+            out = [await settle(first)];
+          }
+        }
       }
-      // One callback per row marks it decided (and counts it), whichever way its verdict settles.
-      const entry = { row, email, pending, duplicate, settled: false } as Entry;
-      const onRowDecided = options.callbacks?.onRowDecided;
-      const mark = (): typeof HEAD_DECIDED => {
-        entry.settled = true;
-        onRowDecided?.();
-        return HEAD_DECIDED;
-      };
-      entry.decided = pending.then(mark, mark);
-      queue.push(entry);
-      while (queue.length >= window) yield await settle(queue.shift()!);
     }
-    while (queue.length > 0) yield await settle(queue.shift()!);
+    while (queue.length > 0) {
+      const first = queue.shift()!;
+      if (!first.settled && out.length > 0) {
+        yield out;
+        out = [];
+      }
+      out.push(await settle(first));
+    }
+    if (out.length > 0) yield out;
   } finally {
     // A consumer that stops early (| head, Ctrl-C) stops the reading too.
     await iterator.return?.();
   }
 }
+
+const DECIDED: Promise<typeof HEAD_DECIDED> = Promise.resolve(HEAD_DECIDED);
 
 function identityOf(address: string): { key: string; email: string } {
   const syntax = checkSyntax(address, { allowAddressLiterals: true });

@@ -120,16 +120,32 @@ export function chargeFlagsOf(local: string, domain: string): Pick<AddressFlags,
   return { isRoleBased: roleTypeOf(local) !== '', isDisposable: isDisposableDomain(domain) };
 }
 
+/** What an address's domain alone decides: a list repeats its domains, so each is worked out once. */
+interface DomainFlags {
+  isDisposable: boolean;
+  isFreeProvider: boolean;
+  /** The domain a typo of it meant, or ''. */
+  suggested: string;
+}
+
+// One look a row instead of three (disposable, free, suggestion), which a million-row --offline
+// run measured as a twentieth of its time.
+const domainFlagsOf = memoized(8192, (domain): DomainFlags => {
+  const isDisposable = isDisposableDomain(domain);
+  // Disposable services are in many free lists too; a disposable domain is not "free".
+  return { isDisposable, isFreeProvider: !isDisposable && freeDomains.has(domain), suggested: suggestedDomain(domain) };
+});
+
 export function flagsOf(email: string, local: string, domain: string): AddressFlags {
   const roleType = roleTypeOf(local);
-  const isDisposable = isDisposableDomain(domain);
+  // `local` and `domain` are `email` split at its last '@' (checkSyntax's parts of it).
+  const { isDisposable, isFreeProvider, suggested } = domainFlagsOf(domain);
   return {
     isRoleBased: roleType !== '',
     roleType,
-    // Disposable services are in many free lists too; a disposable domain is not "free".
-    isFreeProvider: !isDisposable && freeDomains.has(domain),
+    isFreeProvider,
     isDisposable,
-    suggestion: suggestionFor(email),
+    suggestion: suggested === '' ? '' : `${local}@${suggested}`,
   };
 }
 

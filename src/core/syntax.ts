@@ -89,7 +89,27 @@ interface Domain {
   literal: boolean;
 }
 
+// The engine checks each row's address twice in a row (its identity for dedup, then its verdict,
+// with the run's allowAddressLiterals): the last answer is kept for the second call.
+let last: { input: string; allowLiterals: boolean; result: SyntaxResult } | undefined;
+
+/** Whether allowAddressLiterals could change this result: only for a domain written as a literal. */
+function literalMatters(result: SyntaxResult): boolean {
+  if (result.ok) return result.addressLiteral;
+  return result.email.slice(result.email.lastIndexOf('@') + 1).startsWith('[');
+}
+
 export function checkSyntax(input: string, options: SyntaxOptions = {}): SyntaxResult {
+  const allowLiterals = options.allowAddressLiterals ?? false;
+  if (last !== undefined && last.input === input && (last.allowLiterals === allowLiterals || !literalMatters(last.result))) {
+    return last.result;
+  }
+  const result = checkSyntaxAnew(input, allowLiterals);
+  last = { input, allowLiterals, result };
+  return result;
+}
+
+function checkSyntaxAnew(input: string, allowLiterals: boolean): SyntaxResult {
   const trimmed = String(input ?? '').trim();
   const address = unwrap(trimmed);
   const fail = (code: SyntaxErrorCode, reason: string, shown = address): SyntaxFail => ({
@@ -117,7 +137,7 @@ export function checkSyntax(input: string, options: SyntaxOptions = {}): SyntaxR
 
   const localProblem = checkLocal(local);
   if (localProblem) return fail(...localProblem);
-  const domain = checkDomainOnce(address.slice(at + 1), options.allowAddressLiterals ?? false);
+  const domain = checkDomainOnce(address.slice(at + 1), allowLiterals);
   if (!('ascii' in domain)) return fail(...domain);
   const { ascii, unicode, literal } = domain;
   if (octets(local) + 1 + ascii.length > MAX_ADDRESS) {

@@ -2,10 +2,9 @@
 // The CLI (split CSVs, records on stdout) and the server's jobs (rows kept in the job store) are
 // thin shells over it, so they share its verdicts, its stop rules and its bookkeeping.
 import { createHealthMonitor, type Health } from '../core/health.js';
-import { IP_BLOCKED, verifyRows, type Verifier } from '../core/engine.js';
+import { IP_BLOCKED, verifyRowBatches, type Verifier } from '../core/engine.js';
 import type { RowResult, VerificationResult } from '../core/types.js';
 import type { DataRow } from '../io/read.js';
-import { rowsOf } from '../io/read.js';
 import { createSummary, type Summary } from '../core/summary.js';
 import { RunError } from '../errors.js';
 
@@ -75,6 +74,8 @@ export async function runRows(batches: AsyncIterable<DataRow[]>, options: RunRow
         .catch(() => undefined);
       return pending;
     },
+    // Decided at once: nothing in flight to wait for.
+    decideNow: verifier.decideNow && ((address) => verifier.decideNow!(address)),
     close: (reason) => verifier.close(reason),
   };
 
@@ -118,12 +119,16 @@ export async function runRows(batches: AsyncIterable<DataRow[]>, options: RunRow
       progress.rowsDecided += 1;
     };
     const callbacks = { onVerified, onRowDecided };
-    for await (const { row, result } of verifyRows(rowsOf(counted(batches)), tracked, { callbacks })) {
-      if (end !== 'finished') break;
-      summary.add(result);
-      await sink.write(row, result);
-      progress.rowsWritten += 1;
-      options.onProgress?.(progress);
+    rows: for await (const batch of verifyRowBatches(counted(batches), tracked, { callbacks })) {
+      for (const { row, result } of batch) {
+        if (end !== 'finished') break rows;
+        summary.add(result);
+        // A sink that buffers returns nothing for most rows: no await, no tick, for those.
+        const written = sink.write(row, result);
+        if (written) await written;
+        progress.rowsWritten += 1;
+        options.onProgress?.(progress);
+      }
     }
     if (end !== 'finished') await Promise.allSettled([...inFlight]);
   } finally {
@@ -146,7 +151,10 @@ export async function runRows(batches: AsyncIterable<DataRow[]>, options: RunRow
 
 /**
  * The source's items until the signal aborts: a stop must not wait for the next row of an input
- * that is slow or never ends (standard input held open by its producer).
+ * that is slow or never ends (standard input held open by its producer). Each read listens for
+ * the abort only while it waits: racing every read against one promise that never settles (a
+ * run not stopped) leaves a reaction on it per read, and each holds the read's value, so a
+ * million-row run kept its whole input (1,135 MB peak RSS, measured).
  */
 export async function* untilAborted<T>(source: AsyncIterable<T>, signal: AbortSignal | undefined): AsyncGenerator<T> {
   if (!signal) {
@@ -154,18 +162,34 @@ export async function* untilAborted<T>(source: AsyncIterable<T>, signal: AbortSi
     return;
   }
   const iterator = source[Symbol.asyncIterator]();
-  const aborted = new Promise<'aborted'>((resolve) => {
-    if (signal.aborted) resolve('aborted');
-    signal.addEventListener('abort', () => resolve('aborted'), { once: true });
-  });
   try {
     for (;;) {
-      const step = await Promise.race([iterator.next(), aborted]);
-      if (step === 'aborted' || step.done) return;
+      if (signal.aborted) return;
+      const step = await nextUnlessAborted(iterator, signal);
+      if (step === ABORTED || step.done) return;
       yield step.value;
     }
   } finally {
     // Not awaited: a reader blocked on a pipe would hold the stop up; the caller closes the pipe.
     void Promise.resolve(iterator.return?.()).catch(() => undefined);
   }
+}
+
+const ABORTED: unique symbol = Symbol('aborted');
+
+function nextUnlessAborted<T>(iterator: AsyncIterator<T>, signal: AbortSignal): Promise<IteratorResult<T> | typeof ABORTED> {
+  return new Promise((resolve, reject) => {
+    const onAbort = () => resolve(ABORTED);
+    signal.addEventListener('abort', onAbort, { once: true });
+    iterator.next().then(
+      (step) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(step);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error as Error);
+      },
+    );
+  });
 }

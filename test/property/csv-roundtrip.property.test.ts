@@ -26,7 +26,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bucketOf, OUTPUT_BUCKETS, RESULT_FIELDS, type OutputBucket, type RowResult } from '../../src/core/types.js';
 import { openInput, type DataRow } from '../../src/io/read.js';
-import { openSplitWriter, resultColumnNames } from '../../src/io/write.js';
+import { csvLine, openSplitWriter, resultColumnNames, rowLine } from '../../src/io/write.js';
 
 // FC_NUM_RUNS=5000 npx vitest run test/property for a longer search.
 const NUM_RUNS = Number(process.env.FC_NUM_RUNS) || 150;
@@ -248,6 +248,27 @@ describe('CSV round trip through the split writer', () => {
         await rm(out, { recursive: true });
       }),
       run,
+    );
+  });
+});
+
+describe("the writers' CSV lines", () => {
+  it('are byte for byte what csv-stringify writes, for any cells', () => {
+    fc.assert(
+      fc.property(fc.array(fc.oneof(cell, fc.string({ unit: 'grapheme' })), { maxLength: 12 }), (cells) => {
+        expect(csvLine(cells)).toBe(stringify([cells]));
+      }),
+      { numRuns: NUM_RUNS * 20 },
+    );
+  });
+
+  it('of a row and its result are the cells and the result cells as csv-stringify writes them', () => {
+    fc.assert(
+      fc.property(fc.array(cell, { maxLength: 6 }), rowResult, fc.option(cell, { nil: undefined }), (cells, result, extra) => {
+        const all = [...cells, ...resultCells(result), ...(extra === undefined ? [] : [extra])];
+        expect(rowLine(cells, result, extra)).toBe(stringify([all]));
+      }),
+      { numRuns: NUM_RUNS * 5 },
     );
   });
 });
