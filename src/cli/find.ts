@@ -1,7 +1,7 @@
 // `email-verify find`: people (a name and a company domain) -> their working addresses, from a
 // list (`<name>.found.csv`, or records on stdout) or for one person (JSON). Flags -> options here;
 // the loop is src/runner/find-rows.ts, the search src/finder/.
-import { dirname, join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { stat, writeFile } from 'node:fs/promises';
 import type { CacheStore } from '../cache/store.js';
 import { createCachedVerifier, createDefaultVerifier, openCacheStore, type NetworkHooks } from '../index.js';
@@ -17,7 +17,7 @@ import { findRows } from '../runner/find-rows.js';
 import { InterruptedError, RunError, UsageError } from '../errors.js';
 import { runOptionsFrom, type RawFlags, type RunOptions } from './options.js';
 import { checkOutputPaths } from './output-paths.js';
-import { onInterrupt, type Streams } from './run.js';
+import { onInterrupt, outDirOf, outputPathsOf, type Streams } from './run.js';
 
 export interface FindFlags extends RawFlags {
   first?: string;
@@ -114,17 +114,10 @@ export async function findList(
   });
   const header = opened.shape.header;
   const columns = peopleColumnsOf(header, opened.source);
-  const toStdout = run.stdout || (inputPath === '-' && run.outDir === undefined);
-  const outDir = toStdout ? undefined : (run.outDir ?? (inputPath === '-' ? process.cwd() : dirname(resolve(inputPath))));
+  const outDir = outDirOf(inputPath, run);
   const base = outputBaseName(inputPath);
   // As the list command: every output path before the first person is looked for, and before the folder is made.
-  await checkOutputPaths({
-    folders: outDir === undefined ? [] : [{ path: outDir, flag: '--out-dir' }],
-    files: [
-      ...(outDir === undefined ? [] : [{ path: join(outDir, `${base}.found.csv`), flag: '--out-dir' }]),
-      ...(run.summaryJson === undefined ? [] : [{ path: run.summaryJson, flag: '--summary-json' }]),
-    ],
-  });
+  await checkOutputPaths(outputPathsOf(inputPath, run, ['found']));
   const file = outDir === undefined ? undefined : await openFoundFile(outDir, base, header);
   const sink = file ?? foundRecordWriter(streams.stdout, run.format, header);
   const store = run.cacheDir === undefined ? undefined : openCacheStore({ dir: run.cacheDir });
@@ -176,7 +169,7 @@ export async function findList(
       );
     }
     if (!run.quiet) {
-      const where = toStdout ? streams.stderr : streams.stdout;
+      const where = outDir === undefined ? streams.stderr : streams.stdout;
       where.write(`${renderFindSummary(summary)}\n`);
       if (file) where.write(`${file.path}\n`);
     }

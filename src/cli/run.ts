@@ -147,7 +147,7 @@ async function runEstimate(batches: AsyncIterable<DataRow[]>, options: RunOption
 
 /** Flags that do nothing in this mode: said on stderr, so a pipeline's author is not misled. */
 function warnIdleFlags(inputPath: string, options: RunOptions, streams: Streams): void {
-  const toStdout = options.stdout || (inputPath === '-' && options.outDir === undefined);
+  const toStdout = outDirOf(inputPath, options) === undefined;
   const idle: string[] = [];
   if (!toStdout && options.only) idle.push('--only applies to records on standard output (--stdout)');
   if (!toStdout && options.formatGiven) idle.push('--format applies to records on standard output (--stdout)');
@@ -228,22 +228,22 @@ export function onInterrupt(stop: () => void): () => void {
   };
 }
 
-/** Where the split CSVs go, or undefined when the rows go to standard output as records. */
-function outDirOf(inputPath: string, options: RunOptions): string | undefined {
+/** Where the output files go, or undefined when the rows go to standard output as records. */
+export function outDirOf(inputPath: string, options: RunOptions): string | undefined {
   const toStdout = options.stdout || (inputPath === '-' && options.outDir === undefined);
   if (toStdout) return undefined;
   return options.outDir ?? (inputPath === '-' ? process.cwd() : dirname(resolve(inputPath)));
 }
 
-/** What this run will write: the split CSVs' folder and files, and the summary. */
-function outputPathsOf(inputPath: string, options: RunOptions): OutputPaths {
+/** What a run will write: its folder, `<base>.<suffix>.csv` for each suffix, and the summary. */
+export function outputPathsOf(inputPath: string, options: RunOptions, suffixes: readonly string[] = OUTPUT_BUCKETS): OutputPaths {
   const outDir = outDirOf(inputPath, options);
   const summary = options.summaryJson === undefined ? [] : [{ path: options.summaryJson, flag: '--summary-json' }];
   if (outDir === undefined) return { files: summary };
   const base = outputBaseName(inputPath);
   return {
     folders: [{ path: outDir, flag: '--out-dir' }],
-    files: [...OUTPUT_BUCKETS.map((b) => ({ path: join(outDir, `${base}.${b}.csv`), flag: '--out-dir' })), ...summary],
+    files: [...suffixes.map((b) => ({ path: join(outDir, `${base}.${b}.csv`), flag: '--out-dir' })), ...summary],
   };
 }
 

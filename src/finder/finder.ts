@@ -12,7 +12,6 @@ import type { FindResult, FindStatus } from '../core/find-result.js';
 import { DomainPatterns, type PatternFacts } from './domain-patterns.js';
 
 export type { FindResult, FindStatus } from '../core/find-result.js';
-export { FIND_STATUSES } from '../core/find-result.js';
 
 export interface Person {
   first?: string;

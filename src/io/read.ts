@@ -458,9 +458,10 @@ function notText(source: string, format: string): InputError {
 /** The input's bytes, and whether they can stop coming for a while (a pipe or terminal, not a file). */
 async function openStream(path: string, options: ReadOptions): Promise<{ stream: Readable; canStall: boolean }> {
   if (path === '-') {
-    // `< list.csv` makes standard input a regular file.
-    const redirectedFile = options.stdin === undefined && isRegularFile(0);
-    return { stream: Readable.from(options.stdin ?? process.stdin), canStall: !redirectedFile };
+    const stdin = options.stdin ?? process.stdin;
+    // `< list.csv` makes standard input a regular file (the CLI hands process.stdin in).
+    const redirectedFile = stdin === process.stdin && isRegularFile(0);
+    return { stream: Readable.from(stdin), canStall: !redirectedFile };
   }
   const info = await stat(path).catch((error: NodeJS.ErrnoException) => error);
   if (info instanceof Error) {

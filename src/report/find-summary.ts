@@ -1,6 +1,5 @@
 // The finder's summary: people per status, and what the search cost the mail hosts. Pure.
-import type { FindResult, FindStatus } from '../core/find-result.js';
-import { FIND_STATUSES } from '../core/find-result.js';
+import { FIND_STATUSES, type FindResult, type FindStatus } from '../core/find-result.js';
 
 export interface FindSummary {
   people: number;

@@ -5,7 +5,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { BIN } from '../support/cli.js';
+import { BIN, runCli } from '../support/cli.js';
 
 const FLAG_KEY = 'flag-key-0123456789';
 const FILE_KEYS = ['file-key-one-0123456789', 'file-key-two-0123456789'];
@@ -79,15 +79,9 @@ it('refuses a keys file it cannot read, and a short key, in one line', async () 
     [['--api-keys-file', join(dir, 'missing.txt')], /--api-keys-file .*missing\.txt: cannot be read \(ENOENT\)/],
     [['--api-key', 'short'], /an API key is shorter than 8 characters/],
   ] as const) {
-    const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--data-dir', join(dir, 'data'), ...args], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...process.env, NO_COLOR: '1' },
+    const { code, stderr } = await runCli(['serve', '--port', '0', '--data-dir', join(dir, 'data'), ...args], {
+      timeoutMs: 30_000,
     });
-    const killer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
-    clearTimeout(killer);
     expect(code, stderr).toBe(2);
     expect(stderr).toMatch(message);
     expect(stderr.trim().split('\n')).toHaveLength(1);
