@@ -457,7 +457,7 @@ export async function* verifyRowBatches<R extends InputRow>(
    * The row's entry in the queue, or, for a verdict known at once while no row before it waits,
    * the row itself, ready to go out.
    */
-  const entryOf = (row: R): Entry | VerifiedRow<R> => {
+  const admit = (row: R): Entry | VerifiedRow<R> => {
     const { key, email } = identityOf(row.address);
     const duplicate = !everSeen.add(hash53(key));
     // A key never seen cannot be among the recent ones: no need to look.
@@ -522,7 +522,7 @@ export async function* verifyRowBatches<R extends InputRow>(
       next = undefined;
       if (step.done) break;
       for (const row of step.value) {
-        const entry = entryOf(row);
+        const entry = admit(row);
         if ('result' in entry) {
           out.push(entry);
           continue;

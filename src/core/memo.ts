@@ -25,7 +25,6 @@ export function memoized<V>(size: number, compute: (key: string) => V): (key: st
 export class RecentAnswers<V> {
   private current = new Map<string, V>();
   private older = new Map<string, V>();
-  private count = 0;
 
   constructor(private readonly size: number) {}
 
@@ -47,9 +46,7 @@ export class RecentAnswers<V> {
 
   private add(key: string, value: V): void {
     this.current.set(key, value);
-    this.count += 1;
-    if (this.count >= this.size) {
-      this.count = 0;
+    if (this.current.size >= this.size) {
       this.older = this.current;
       this.current = new Map();
     }

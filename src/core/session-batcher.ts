@@ -90,9 +90,13 @@ export class SessionBatcher {
     void this.slots.run(() => this.runSession(sessionEnded)).finally(() => (this.outstanding -= 1));
   }
 
+  /** Recipients waiting, counted up to a full session: all runSession needs to know. */
   private get waitingRecipients(): number {
     let count = 0;
-    for (const r of this.waiting) count += r.recipients.length - r.taken;
+    for (const r of this.waiting) {
+      count += r.recipients.length - r.taken;
+      if (count >= this.maxRecipients) break;
+    }
     return count;
   }
 

@@ -212,29 +212,10 @@ export class SmtpSession {
   }
 
   /**
-   * Sends several commands at once (RFC 2920 PIPELINING, only where the server offers it) and
-   * reads their replies in order. A failure part-way ends the list early: the replies before it
-   * still answer their commands.
-   */
-  async pipeline(lines: string[]): Promise<{ replies: SmtpReply[]; error?: SmtpConnectionError }> {
-    const batch = this.pipelineReplies(lines);
-    const replies: SmtpReply[] = [];
-    try {
-      while (replies.length < lines.length) replies.push(await batch.next());
-      return { replies };
-    } catch (error) {
-      if (error instanceof SmtpConnectionError) return { replies, error };
-      throw error;
-    } finally {
-      await batch.finish();
-    }
-  }
-
-  /**
-   * Sends several commands at once, like pipeline(), and hands their replies over one at a time
-   * as each arrives: a server may take a while per RCPT (tens of milliseconds each at many hosts),
-   * and an answer acted on at once (kept in the store) is not lost if the process dies before
-   * the last reply. Call finish() before the next command: it reads the replies left unread.
+   * Sends several commands at once (RFC 2920 PIPELINING, only where the server offers it) and hands
+   * their replies over one at a time as each arrives: a server may take a while per RCPT (tens of
+   * milliseconds each at many hosts), and an answer acted on at once (kept in the store) is not
+   * lost if the process dies before the last reply. Call finish() before the next command: it reads the replies left unread.
    */
   pipelineReplies(lines: string[]): PipelinedReplies {
     this.send(lines);
