@@ -431,7 +431,7 @@ export async function* verifyRowBatches<R extends InputRow>(
   const everSeen = new HashSet53();
   // Verdicts by duplicate key, least recently used pushed out first. (Evicting a Map's first key
   // by hand costs more the more keys were deleted before it: 26 s a million rows at 50,000.)
-  // Two generations of up to half of recentMax each. A verdict known at once is kept as is.
+  // Two generations of up to half of recentMax each. A verdict known at once (decideNow) is not kept.
   const recent = new RecentAnswers<Promise<VerificationResult> | VerificationResult>(Math.max(1, Math.ceil(recentMax / 2)));
   interface Entry {
     row: R;
@@ -465,8 +465,9 @@ export async function* verifyRowBatches<R extends InputRow>(
     if (pending === undefined) {
       const now = verifier.decideNow?.(row.address);
       if (now !== undefined) {
+        // Not kept for repeats: deciding a repeat again costs what looking it up would, and
+        // keeping a million of them cost a tenth of a million-row --offline run.
         if (!duplicate) onVerified?.(now);
-        recent.set(key, now);
         onRowDecided?.();
         // The verdict is this row's alone: it becomes the row's result, as settled() would copy
         // it. Repeats that share it set their own email and duplicate over it.
