@@ -172,7 +172,11 @@ export function duplicateKey(syntax: SyntaxResult): string {
 /** dedupKey of an address checkSyntax already normalised: no second parse on the hot path. */
 export function keyOfNormalised(normalised: string): string {
   const at = normalised.lastIndexOf('@');
-  return at < 0 ? normalised.toLowerCase() : normalised.slice(0, at).toLowerCase() + normalised.slice(at);
+  if (at < 0) return normalised.toLowerCase();
+  const local = normalised.slice(0, at);
+  const folded = local.toLowerCase();
+  // Most local parts are lowercase already: the address is its own key, with no string to build.
+  return folded === local ? normalised : folded + normalised.slice(at);
 }
 
 /** `Name <addr>` → `addr`; `mailto:addr?query` → `addr` (percent-decoded, RFC 6068 §2). */
