@@ -64,5 +64,26 @@ for await (const { row, result } of verifyRows(rows, verifier)) {
 const elapsedMs = performance.now() - started;
 verifier.close();
 const cache = store?.stats();
+const cacheMapRssMb = store ? await mappedRssMb('cache.mdb') : undefined;
 await store?.close();
-process.stdout.write(JSON.stringify({ elapsedMs, maxRssMb: process.resourceUsage().maxRSS / 1024, results, cache }));
+process.stdout.write(
+  JSON.stringify({ elapsedMs, maxRssMb: process.resourceUsage().maxRSS / 1024, results, cache, cacheMapRssMb }),
+);
+
+/** Resident memory of this process's maps of files named `name` (Linux; undefined elsewhere). */
+async function mappedRssMb(name) {
+  let smaps;
+  try {
+    smaps = await readFile('/proc/self/smaps', 'utf8');
+  } catch {
+    return undefined;
+  }
+  let inFile = false;
+  let kb = 0;
+  for (const line of smaps.split('\n')) {
+    // A mapping's header line starts with its address range; its fields follow, one a line.
+    if (/^[0-9a-f]+-[0-9a-f]+ /.test(line)) inFile = line.trimEnd().endsWith(`/${name}`);
+    else if (inFile && line.startsWith('Rss:')) kb += Number(line.split(/\s+/)[1]);
+  }
+  return kb / 1024;
+}

@@ -73,6 +73,8 @@ interface WorkerReport {
   maxRssMb: number;
   results: Record<string, string>;
   cache?: { dnsHits: number; dnsMisses: number; resultHits: number; resultMisses: number };
+  /** Resident memory of the cache file's memory map at the end of the run (Linux). */
+  cacheMapRssMb?: number;
 }
 
 function runNode(args: string[]): Promise<string> {
@@ -336,7 +338,7 @@ async function consumerBench(work: string): Promise<void> {
       `\nconsumer-list bench: ${fmt(addresses.length)} addresses, ${fmt(bigCount)} (35%) on one big provider whose host turns ` +
         `sessions away above ${BIG_HOST_MAX} at once, the rest over ${smallDomains} domains on ${HOSTS} hosts; same latency\n`,
     );
-    const common = [list, net.dnsServer, String(net.smtpPort), String(CONCURRENCY), ''];
+    const common = [list, net.dnsServer, String(net.smtpPort), String(CONCURRENCY)];
     const hostNames = Object.keys(hosts);
     const sessionCounts = (): Counts => {
       let connections = 0;
@@ -348,9 +350,9 @@ async function consumerBench(work: string): Promise<void> {
       }
       return { connections, rcpts, dns: net.dnsQueries };
     };
-    const measureHere = async (mode: string, extra: string) => {
+    const measureHere = async (mode: string, extra: string, cacheDir = '') => {
       const before = { ...sessionCounts(), turnedAway: turnedAway() };
-      const report = JSON.parse(await runNode(['scripts/bench-worker.mjs', mode, ...common, extra])) as WorkerReport;
+      const report = JSON.parse(await runNode(['scripts/bench-worker.mjs', mode, ...common, cacheDir, extra])) as WorkerReport;
       const after = sessionCounts();
       return {
         ...report,
@@ -360,21 +362,28 @@ async function consumerBench(work: string): Promise<void> {
         turnedAway: turnedAway() - before.turnedAway,
       };
     };
-    const runs: [string, string, string][] = [
+    const runs: [string, string, string, string?][] = [
       ['engine (grows 5 -> 10)', 'engine', '{}'],
       ['engine, fixed per-host', 'engine', JSON.stringify({ perHostConcurrency: PER_HOST, perHostMaxConcurrency: PER_HOST })],
       ['naive', 'naive', '{}'],
+      // As users run it: with the on-disk cache (a fresh one), for its memory.
+      ['engine, with cache', 'engine', '{}', join(work, 'consumer-cache')],
     ];
     console.log(
       `${'mode'.padEnd(22)} ${'wall'.padStart(9)} ${'addresses'.padStart(11)} ${'conns'.padStart(8)} ${'RCPTs'.padStart(8)} ${'DNS q'.padStart(8)} ${'peak RSS'.padStart(9)} ${'turned away'.padStart(12)}`,
     );
     const reports: Awaited<ReturnType<typeof measureHere>>[] = [];
-    for (const [name, mode, extra] of runs) {
-      const r = await measureHere(mode, extra);
+    for (const [name, mode, extra, cacheDir] of runs) {
+      const r = await measureHere(mode, extra, cacheDir);
       reports.push(r);
       console.log(`${row(name, r, addresses.length)} ${fmt(r.turnedAway).padStart(12)}`);
     }
-    const [engine, fixed, naive] = reports as [(typeof reports)[0], (typeof reports)[0], (typeof reports)[0]];
+    const [engine, fixed, naive, cached] = reports as [
+      (typeof reports)[0],
+      (typeof reports)[0],
+      (typeof reports)[0],
+      (typeof reports)[0],
+    ];
     // The bound with the caps the engine can reach: the big host at most BIG_HOST_MAX sessions
     // (its own limit), its domain PER_DOMAIN plus what the host earned above PER_HOST.
     const maxHost = DEFAULT_OPTIONS.perHostMaxConcurrency;
@@ -396,6 +405,12 @@ async function consumerBench(work: string): Promise<void> {
     );
     console.log(`turned-away sessions:            ${fmt(engine.turnedAway)} (engine), ${fmt(naive.turnedAway)} (naive)`);
     console.log(`growing per-host vs fixed:       ${fmt(fixed.elapsedMs / engine.elapsedMs, 2)}x faster`);
+    console.log(
+      `peak RSS with the cache:         ${fmt(cached.maxRssMb)} MB, ${fmt(engine.maxRssMb)} MB without (target < 300 MB); ` +
+        (cached.cacheMapRssMb === undefined
+          ? 'the memory map is not measured on this platform'
+          : `the cache file's memory map held ${fmt(cached.cacheMapRssMb, 1)} MB of it at the end (pages of the file, shared and reclaimable)`),
+    );
     const differ = addresses.filter((a) => engine.results[a] !== fixed.results[a]);
     console.log(`verdicts growing vs fixed:       ${differ.length === 0 ? 'identical' : `${differ.length} differ`}`);
     const naiveDiffer = addresses.filter((a) => engine.results[a] !== naive.results[a]);
