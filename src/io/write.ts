@@ -56,13 +56,26 @@ function resultCsvCell(column: number, value: string): string {
   return csv;
 }
 
+/**
+ * The result's cells in RESULT_FIELDS' order, each read by its name: a loop over the names made
+ * every read a lookup by key, which a million-row run measured. The property test of rowLine
+ * holds this equal to the loop (csv-roundtrip.property.test.ts), so a field added to
+ * RESULT_FIELDS and not here fails it.
+ */
+function resultCsv(r: RowResult): string {
+  const c = resultCsvCell;
+  return (
+    `${c(0, r.email)},${c(1, r.result)},${c(2, r.reason)},${c(3, r.validation_layer)},${c(4, String(r.is_role_based))},` +
+    `${c(5, r.role_type)},${c(6, String(r.is_free_provider))},${c(7, String(r.is_disposable))},${c(8, String(r.is_catch_all))},` +
+    `${c(9, r.catch_all_confidence)},${c(10, r.b2b_outbound_quality)},${c(11, String(r.score))},${c(12, r.mx_host)},` +
+    `${c(13, r.smtp_response)},${c(14, r.suggestion)},${c(15, String(r.credits_charged))},${c(16, r.charge_reason)},` +
+    `${c(17, String(r.duplicate))},${c(18, r.reason_code)},${c(19, r.provider)}`
+  );
+}
+
 /** csvLine([...cells, ...resultCells(result), ...extra]) without building the arrays. */
 export function rowLine(cells: readonly string[], result: RowResult, extra?: string): string {
-  let line = csvCells(cells);
-  for (let i = 0; i < RESULT_FIELDS.length; i++) {
-    const cell = resultCsvCell(i, String(result[RESULT_FIELDS[i]!]));
-    line += i > 0 || cells.length > 0 ? `,${cell}` : cell;
-  }
+  const line = cells.length > 0 ? `${csvCells(cells)},${resultCsv(result)}` : resultCsv(result);
   return extra === undefined ? `${line}\n` : `${line},${csvCell(extra)}\n`;
 }
 
