@@ -458,7 +458,9 @@ export async function* verifyRowBatches<R extends InputRow>(
    * the row itself, ready to go out.
    */
   const admit = (row: R): Entry | VerifiedRow<R> => {
-    const { key, email } = identityOf(row.address);
+    const identity = checkSyntax(row.address, WITH_LITERALS);
+    const key = duplicateKey(identity);
+    const email = identity.email;
     const duplicate = !everSeen.add(hash53(key));
     // A key never seen cannot be among the recent ones: no need to look.
     let pending = duplicate ? recent.get(key) : undefined; // refreshed: the latest use keeps it longest
@@ -471,7 +473,9 @@ export async function* verifyRowBatches<R extends InputRow>(
         onRowDecided?.();
         // The verdict is this row's alone: it becomes the row's result, as settled() would copy
         // it. Repeats that share it set their own email and duplicate over it.
-        const result = Object.assign(now, { email, duplicate });
+        const result = now as RowResult;
+        result.email = email;
+        result.duplicate = duplicate;
         if (queue.length === 0) return { row, result };
         return { row, email, pending: result, duplicate, decided: DECIDED, settled: true };
       }
@@ -558,7 +562,5 @@ export async function* verifyRowBatches<R extends InputRow>(
 
 const DECIDED: Promise<typeof HEAD_DECIDED> = Promise.resolve(HEAD_DECIDED);
 
-function identityOf(address: string): { key: string; email: string } {
-  const syntax = checkSyntax(address, { allowAddressLiterals: true });
-  return { key: duplicateKey(syntax), email: syntax.email };
-}
+/** How a row's address is parsed for its identity (its duplicate key): literals allowed. */
+const WITH_LITERALS = { allowAddressLiterals: true };
