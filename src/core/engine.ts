@@ -40,7 +40,8 @@ export interface Verifier {
   /**
    * The verdict when it needs no network and no memory of earlier runs (a malformed address, or
    * every address offline), or undefined; what verify would give. A million-row --offline run
-   * spent most of its time on the promises of verdicts it knew at once.
+   * spent most of its time on the promises of verdicts it knew at once. A new object each call:
+   * verifyRowBatches makes it the row's result.
    */
   decideNow?(input: string): VerificationResult | undefined;
   /**
@@ -471,8 +472,8 @@ export async function* verifyRowBatches<R extends InputRow>(
         // keeping a million of them cost a tenth of a million-row --offline run.
         if (!duplicate) onVerified?.(now);
         onRowDecided?.();
-        // The verdict is this row's alone: it becomes the row's result, as settled() would copy
-        // it. Repeats that share it set their own email and duplicate over it.
+        // The verdict is this row's alone (decideNow makes one a call, and it is kept nowhere):
+        // it becomes the row's result in place of the copy settled() would make.
         const result = now as RowResult;
         result.email = email;
         result.duplicate = duplicate;
