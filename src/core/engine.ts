@@ -179,6 +179,9 @@ function hostLimits(options: VerifyOptions, clock: Clock, facts: DomainFacts | u
     );
 }
 
+/** The host a set of MX hosts is keyed by for its limits: the primary, the one asked first. */
+const primaryHost = (hosts: MxHost[]): string => hosts[0]?.exchange ?? '';
+
 /** The session batcher of each set of mail hosts: domains with the same hosts share sessions. */
 function sessionBatchers(
   batchers: Map<string, SessionBatcher>,
@@ -191,7 +194,7 @@ function sessionBatchers(
   // Looked up on each use, not kept: a limit dropped while idle is the one made anew, never a
   // second one beside it.
   const slotsFor = (hosts: MxHost[]): HostSlots => {
-    const host = hosts[0]?.exchange ?? '';
+    const host = primaryHost(hosts);
     return {
       // The host's slot first: waiting for a busy host must not hold one of the global slots.
       run: (fn) => limitOf(host).run(() => global(fn)),
@@ -234,14 +237,14 @@ function domainQueues(
             // A small host keeps the per-domain cap; a host that earned more sessions (a big
             // provider) lends them to its domains, or its one big domain would still go two at a time.
             sessions: () =>
-              options.perDomainConcurrency + Math.max(0, limitOf(hosts[0]?.exchange ?? '').sessions - options.perHostConcurrency),
+              options.perDomainConcurrency + Math.max(0, limitOf(primaryHost(hosts)).sessions - options.perHostConcurrency),
             recipientsPerSession: options.recipientsPerSession,
             retryDelayMs: options.greylistDelayMs,
             retryBudgetMs: options.greylistBudgetMs,
             catchAll: options.catchAll,
             probeAttempts: 3,
             // A domain with more work than its sessions is the demand that lets its host grow.
-            onBacklog: () => limitOf(hosts[0]?.exchange ?? '').noteBacklog(),
+            onBacklog: () => limitOf(primaryHost(hosts)).noteBacklog(),
             knownCatchAll: catchAllSeen.get(domain) ?? deps.facts?.catchAll(domain),
             onCatchAll: (result) => {
               catchAllSeen.set(domain, result);
@@ -329,6 +332,9 @@ function askAgainLater(result: VerificationResult): boolean {
   return result.result === 'unknown' && result.reason_code === 'greylisted';
 }
 
+/** How an address is parsed for its identity (its duplicate key, its memory): literals allowed. */
+const WITH_LITERALS = { allowAddressLiterals: true };
+
 /** Answers kept from earlier (the on-disk store): an address found there is not asked again. */
 export interface ResultMemory {
   recall(key: string): VerificationResult | undefined;
@@ -339,7 +345,7 @@ export interface ResultMemory {
 export function withMemory(verifier: Verifier, memory: ResultMemory): Verifier {
   return {
     async verify(input) {
-      const syntax = checkSyntax(input, { allowAddressLiterals: true });
+      const syntax = checkSyntax(input, WITH_LITERALS);
       // Syntax failures cost nothing to find again.
       if (!syntax.ok) return verifier.verify(input);
       const key = keyOfNormalised(syntax.email);
@@ -352,9 +358,7 @@ export function withMemory(verifier: Verifier, memory: ResultMemory): Verifier {
       return result;
     },
     // Only a malformed address: a well-formed one may have an answer in memory.
-    decideNow:
-      verifier.decideNow &&
-      ((input) => (checkSyntax(input, { allowAddressLiterals: true }).ok ? undefined : verifier.decideNow!(input))),
+    decideNow: verifier.decideNow && ((input) => (checkSyntax(input, WITH_LITERALS).ok ? undefined : verifier.decideNow!(input))),
     close: (reason) => verifier.close(reason),
     retrying: verifier.retrying && (() => verifier.retrying!()),
   };
@@ -433,7 +437,7 @@ export async function* verifyRowBatches<R extends InputRow>(
   // Verdicts by duplicate key, least recently used pushed out first. (Evicting a Map's first key
   // by hand costs more the more keys were deleted before it: 26 s a million rows at 50,000.)
   // Two generations of up to half of recentMax each. A verdict known at once (decideNow) is not kept.
-  const recent = new RecentAnswers<Promise<VerificationResult> | VerificationResult>(Math.max(1, Math.ceil(recentMax / 2)));
+  const recent = new RecentAnswers<Promise<VerificationResult>>(Math.max(1, Math.ceil(recentMax / 2)));
   interface Entry {
     row: R;
     email: string;
@@ -491,11 +495,6 @@ export async function* verifyRowBatches<R extends InputRow>(
       later.catch(() => undefined);
       pending = later;
       recent.set(key, pending);
-    }
-    if (!(pending instanceof Promise)) {
-      onRowDecided?.();
-      if (queue.length === 0) return settled({ row, email, duplicate } as Entry, pending);
-      return { row, email, pending, duplicate, decided: DECIDED, settled: true };
     }
     // One callback per row marks it decided (and counts it), whichever way its verdict settles.
     const entry = { row, email, pending, duplicate, settled: false } as Entry;
@@ -562,6 +561,3 @@ export async function* verifyRowBatches<R extends InputRow>(
 }
 
 const DECIDED: Promise<typeof HEAD_DECIDED> = Promise.resolve(HEAD_DECIDED);
-
-/** How a row's address is parsed for its identity (its duplicate key): literals allowed. */
-const WITH_LITERALS = { allowAddressLiterals: true };

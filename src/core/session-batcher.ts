@@ -110,18 +110,19 @@ export class SessionBatcher {
     this.inFlight += 1;
     try {
       // The session's i-th recipient is recipient j of one part's request.
-      const owners = parts.flatMap((p) =>
-        p.request.recipients.slice(p.from, p.to).map((_, k) => [p.request, p.from + k] as const),
-      );
+      const recipients: string[] = [];
+      const owners: (readonly [Request, number])[] = [];
+      for (const { request, from, to } of parts) {
+        for (let j = from; j < to; j++) {
+          recipients.push(request.recipients[j]!);
+          owners.push([request, j]);
+        }
+      }
       const told: OnAnswer = (i, result) => {
         const [request, j] = owners[i] ?? [];
         request?.onAnswer?.(j!, result);
       };
-      const results = await this.askHosts(
-        this.hosts,
-        parts.flatMap((p) => p.request.recipients.slice(p.from, p.to)),
-        told,
-      );
+      const results = await this.askHosts(this.hosts, recipients, told);
       this.slots.report(results, this.waiting.length > 0);
       let at = 0;
       for (const part of parts) {

@@ -3,10 +3,9 @@
 // carry a signature instead of the key, so they can be handed to a browser or a download tool.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { stringify } from 'csv-stringify/sync';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { bucketOf, type OutputBucket } from '../../core/types.js';
-import { resultCells, resultColumnNames } from '../../io/write.js';
+import { csvLine, resultColumnNames, rowLine } from '../../io/write.js';
 import { ApiError } from '../errors.js';
 import type { ServerDeps } from '../app.js';
 import { ownJob } from './jobs.js';
@@ -78,9 +77,9 @@ export function resultsRoutes(app: FastifyInstance, deps: ServerDeps): void {
       }
       const names = resultColumnNames(job.header);
       function* lines(): Generator<string> {
-        yield stringify([[...job!.header, ...names]]);
+        yield csvLine([...job!.header, ...names]);
         for (const { cells, result } of deps.jobs.allRows(number)) {
-          if (bucketOf(result.result) === bucket) yield stringify([[...cells, ...resultCells(result)]]);
+          if (bucketOf(result.result) === bucket) yield rowLine(cells, result);
         }
       }
       return reply
