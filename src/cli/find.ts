@@ -16,8 +16,8 @@ import { renderFindSummary, type FindSummary } from '../report/find-summary.js';
 import { findRows } from '../runner/find-rows.js';
 import { InterruptedError, RunError, UsageError } from '../errors.js';
 import { runOptionsFrom, type RawFlags, type RunOptions } from './options.js';
-import { checkOutputPaths } from './output-paths.js';
-import { onInterrupt, outDirOf, outputPathsOf, type Streams } from './run.js';
+import { checkOutputPaths, outDirOf, outputPathsOf } from './output-paths.js';
+import { onInterrupt, type Streams } from './run.js';
 
 export interface FindFlags extends RawFlags {
   first?: string;

@@ -1,10 +1,14 @@
-// Output paths, checked before the work (issue 16): a summary or a folder that cannot be written
-// should stop a run before its first address is asked, not after an hour of SMTP with the outputs
-// already written. Checking creates nothing, so a refused run leaves nothing behind.
+// Output paths: where a run writes (its out-dir and files), checked before the work (issue 16).
+// A summary or a folder that cannot be written should stop a run before its first address is
+// asked, not after an hour of SMTP with the outputs already written. Checking creates nothing,
+// so a refused run leaves nothing behind.
 import { access, stat } from 'node:fs/promises';
 import { constants as fsConstants } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { OUTPUT_BUCKETS } from '../core/types.js';
 import { UsageError } from '../errors.js';
+import { outputBaseName } from '../io/write.js';
+import type { RunOptions } from './options.js';
 
 export interface OutputPath {
   path: string;
@@ -86,4 +90,23 @@ export async function checkOutputPaths(outputs: OutputPaths): Promise<void> {
   for (const folder of folders) await checkFolder(folder);
   const made = new Set(folders.map((f) => resolve(f.path)));
   for (const file of outputs.files ?? []) await checkFile(file, made);
+}
+
+/** Where the output files go, or undefined when the rows go to standard output as records. */
+export function outDirOf(inputPath: string, options: RunOptions): string | undefined {
+  const toStdout = options.stdout || (inputPath === '-' && options.outDir === undefined);
+  if (toStdout) return undefined;
+  return options.outDir ?? (inputPath === '-' ? process.cwd() : dirname(resolve(inputPath)));
+}
+
+/** What a run will write: its folder, `<base>.<suffix>.csv` for each suffix, and the summary. */
+export function outputPathsOf(inputPath: string, options: RunOptions, suffixes: readonly string[] = OUTPUT_BUCKETS): OutputPaths {
+  const outDir = outDirOf(inputPath, options);
+  const summary = options.summaryJson === undefined ? [] : [{ path: options.summaryJson, flag: '--summary-json' }];
+  if (outDir === undefined) return { files: summary };
+  const base = outputBaseName(inputPath);
+  return {
+    folders: [{ path: outDir, flag: '--out-dir' }],
+    files: [...suffixes.map((b) => ({ path: join(outDir, `${base}.${b}.csv`), flag: '--out-dir' })), ...summary],
+  };
 }

@@ -1,12 +1,12 @@
 // Runs one list: input -> engine -> split CSVs or stdout records -> summary.
 import { stat, writeFile } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import ora, { type Ora } from 'ora';
 import { runRows, type RowSink, type RunOutcome, type RunProgress } from '../runner/run-rows.js';
 import { estimateList } from '../runner/estimate.js';
 import { liveProgress } from '../runner/live-progress.js';
-import { OUTPUT_BUCKETS, bucketOf } from '../core/types.js';
+import { bucketOf } from '../core/types.js';
 import { createCachedVerifier, createDefaultVerifier, openCacheStore, type CacheStore, type Verifier } from '../index.js';
 import type { RetryStatus } from '../core/engine.js';
 import { openInput, type DataRow } from '../io/read.js';
@@ -17,7 +17,7 @@ import { EXIT_INTERRUPTED, InterruptedError, RunError } from '../errors.js';
 import { inShard, type Shard } from '../io/shard.js';
 import { newJobId, sendWebhook, webhookPayload, type JobInfo } from '../report/webhook.js';
 import type { RunOptions } from './options.js';
-import { checkOutputPaths, type OutputPaths } from './output-paths.js';
+import { checkOutputPaths, outDirOf, outputPathsOf } from './output-paths.js';
 
 export interface Streams {
   stdin: NodeJS.ReadableStream & { isTTY?: boolean };
@@ -225,25 +225,6 @@ export function onInterrupt(stop: () => void): () => void {
   return () => {
     process.off('SIGINT', handler);
     process.off('SIGTERM', handler);
-  };
-}
-
-/** Where the output files go, or undefined when the rows go to standard output as records. */
-export function outDirOf(inputPath: string, options: RunOptions): string | undefined {
-  const toStdout = options.stdout || (inputPath === '-' && options.outDir === undefined);
-  if (toStdout) return undefined;
-  return options.outDir ?? (inputPath === '-' ? process.cwd() : dirname(resolve(inputPath)));
-}
-
-/** What a run will write: its folder, `<base>.<suffix>.csv` for each suffix, and the summary. */
-export function outputPathsOf(inputPath: string, options: RunOptions, suffixes: readonly string[] = OUTPUT_BUCKETS): OutputPaths {
-  const outDir = outDirOf(inputPath, options);
-  const summary = options.summaryJson === undefined ? [] : [{ path: options.summaryJson, flag: '--summary-json' }];
-  if (outDir === undefined) return { files: summary };
-  const base = outputBaseName(inputPath);
-  return {
-    folders: [{ path: outDir, flag: '--out-dir' }],
-    files: [...suffixes.map((b) => ({ path: join(outDir, `${base}.${b}.csv`), flag: '--out-dir' })), ...summary],
   };
 }
 
