@@ -93,21 +93,25 @@ interface Counts {
   dns: number;
 }
 
-function counts(net: SimNet): Counts {
+/** The latency bench's mail hosts. */
+const HOSTING_HOSTS = Array.from({ length: HOSTS }, (_, h) => `mx${h}.hosting.example`);
+
+function counts(net: SimNet, hosts: readonly string[]): Counts {
   let connections = 0;
   let rcpts = 0;
-  for (let h = 0; h < HOSTS; h++) {
-    const c = net.counters(`mx${h}.hosting.example`);
+  for (const host of hosts) {
+    const c = net.counters(host);
     connections += c.connections;
     rcpts += c.rcpts.length;
   }
   return { connections, rcpts, dns: net.dnsQueries };
 }
 
-async function measure(net: SimNet, args: string[]): Promise<WorkerReport & Counts> {
-  const before = counts(net);
+/** One bench-worker run, with what the network saw of it on `hosts`. */
+async function measure(net: SimNet, args: string[], hosts: readonly string[] = HOSTING_HOSTS): Promise<WorkerReport & Counts> {
+  const before = counts(net, hosts);
   const report = JSON.parse(await runNode(['scripts/bench-worker.mjs', ...args])) as WorkerReport;
-  const after = counts(net);
+  const after = counts(net, hosts);
   return {
     ...report,
     connections: after.connections - before.connections,
@@ -340,27 +344,11 @@ async function consumerBench(work: string): Promise<void> {
     );
     const common = [list, net.dnsServer, String(net.smtpPort), String(CONCURRENCY)];
     const hostNames = Object.keys(hosts);
-    const sessionCounts = (): Counts => {
-      let connections = 0;
-      let rcpts = 0;
-      for (const h of hostNames) {
-        const c = net.counters(h);
-        connections += c.connections;
-        rcpts += c.rcpts.length;
-      }
-      return { connections, rcpts, dns: net.dnsQueries };
-    };
-    const measureHere = async (mode: string, extra: string, cacheDir = '') => {
-      const before = { ...sessionCounts(), turnedAway: turnedAway() };
-      const report = JSON.parse(await runNode(['scripts/bench-worker.mjs', mode, ...common, cacheDir, extra])) as WorkerReport;
-      const after = sessionCounts();
-      return {
-        ...report,
-        connections: after.connections - before.connections,
-        rcpts: after.rcpts - before.rcpts,
-        dns: after.dns - before.dns,
-        turnedAway: turnedAway() - before.turnedAway,
-      };
+    type Report = WorkerReport & Counts & { turnedAway: number };
+    const measureHere = async (mode: string, extra: string, cacheDir = ''): Promise<Report> => {
+      const before = turnedAway();
+      const report = await measure(net, [mode, ...common, cacheDir, extra], hostNames);
+      return { ...report, turnedAway: turnedAway() - before };
     };
     const runs: [string, string, string, string?][] = [
       ['engine (grows 5 -> 10)', 'engine', '{}'],
@@ -372,18 +360,13 @@ async function consumerBench(work: string): Promise<void> {
     console.log(
       `${'mode'.padEnd(22)} ${'wall'.padStart(9)} ${'addresses'.padStart(11)} ${'conns'.padStart(8)} ${'RCPTs'.padStart(8)} ${'DNS q'.padStart(8)} ${'peak RSS'.padStart(9)} ${'turned away'.padStart(12)}`,
     );
-    const reports: Awaited<ReturnType<typeof measureHere>>[] = [];
+    const reports: Report[] = [];
     for (const [name, mode, extra, cacheDir] of runs) {
       const r = await measureHere(mode, extra, cacheDir);
       reports.push(r);
       console.log(`${row(name, r, addresses.length)} ${fmt(r.turnedAway).padStart(12)}`);
     }
-    const [engine, fixed, naive, cached] = reports as [
-      (typeof reports)[0],
-      (typeof reports)[0],
-      (typeof reports)[0],
-      (typeof reports)[0],
-    ];
+    const [engine, fixed, naive, cached] = reports as [Report, Report, Report, Report];
     // The bound with the caps the engine can reach: the big host at most BIG_HOST_MAX sessions
     // (its own limit), its domain PER_DOMAIN plus what the host earned above PER_HOST.
     const maxHost = DEFAULT_OPTIONS.perHostMaxConcurrency;
