@@ -26,6 +26,8 @@ export interface DomainQueueOptions {
   probeAttempts: number;
   /** Told when addresses wait because the domain already has all the sessions it may have. */
   onBacklog?(): void;
+  /** Told how many addresses joined (above 0) or left (below 0) the queue: the host's backlog. */
+  onQueued?(change: number): void;
   /** The domain's catch-all verdict from an earlier run: no probe is sent. */
   knownCatchAll?: CatchAllResult;
   /** Told the domain's catch-all verdict when a probe decides it. */
@@ -121,7 +123,9 @@ export class DomainQueue {
       item.resolve({ mailbox: last, catchAll: this.catchAll });
     }
     this.retries.clear();
-    for (const item of this.waiting.splice(0)) item.resolve({ mailbox: unasked, catchAll: undefined });
+    const left = this.waiting.splice(0);
+    this.options.onQueued?.(-left.length);
+    for (const item of left) item.resolve({ mailbox: unasked, catchAll: undefined });
     const waiters = this.awaitingProbe;
     this.awaitingProbe = [];
     waiters.forEach((release) => release());
@@ -129,6 +133,7 @@ export class DomainQueue {
 
   private enqueue(item: Waiting): void {
     this.waiting.push(item);
+    this.options.onQueued?.(1);
     if (this.scheduled) return;
     this.scheduled = true;
     // Let every address that arrives in this turn (they share one DNS answer) join the batch.
@@ -155,6 +160,7 @@ export class DomainQueue {
       if (this.waiting.length < room && this.active > 0 && !sessionEnded) break;
       if (probe) this.probeState = 'asking';
       const batch = this.waiting.splice(0, room);
+      this.options.onQueued?.(-batch.length);
       this.active += 1;
       void this.run(batch, probe).finally(() => {
         this.active -= 1;

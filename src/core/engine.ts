@@ -9,6 +9,7 @@ import { systemClock, type Clock } from './clock.js';
 import { DomainQueue, type AskMailboxes } from './domain-queue.js';
 import { HostLimit } from './host-limit.js';
 import { hostSetKey, SessionBatcher, type HostSlots } from './session-batcher.js';
+import { SessionPool } from './session-pool.js';
 import { flagsOf, NO_FLAGS } from './flags.js';
 import type { VerifyOptions } from './options.js';
 import { hash53, HashSet53 } from './hash.js';
@@ -189,15 +190,16 @@ function sessionBatchers(
   network: Network,
   limitOf: (host: string) => HostLimit,
 ): (hosts: MxHost[]) => SessionBatcher {
-  // SMTP sessions at once over all domains.
-  const global = pLimit(options.concurrency);
+  // SMTP sessions at once over all domains, the host with the most left to ask served first.
+  const pool = new SessionPool(options.concurrency);
   // Looked up on each use, not kept: a limit dropped while idle is the one made anew, never a
   // second one beside it.
   const slotsFor = (hosts: MxHost[]): HostSlots => {
     const host = primaryHost(hosts);
+    const key = hostSetKey(hosts);
     return {
       // The host's slot first: waiting for a busy host must not hold one of the global slots.
-      run: (fn) => limitOf(host).run(() => global(fn)),
+      run: (fn, backlog) => limitOf(host).run(() => pool.run(key, () => backlog() + limitOf(host).queued, fn)),
       // Called while the session still holds its slot, so it reaches the same limit.
       report: (results, backlog) => limitOf(host).report(results, backlog),
     };
@@ -245,6 +247,7 @@ function domainQueues(
             probeAttempts: 3,
             // A domain with more work than its sessions is the demand that lets its host grow.
             onBacklog: () => limitOf(primaryHost(hosts)).noteBacklog(),
+            onQueued: (change) => limitOf(primaryHost(hosts)).noteQueued(change),
             knownCatchAll: catchAllSeen.get(domain) ?? deps.facts?.catchAll(domain),
             onCatchAll: (result) => {
               catchAllSeen.set(domain, result);

@@ -22,6 +22,8 @@ export class HostLimit {
   private credit = 0;
   /** Work waited for a session of this host since the last session ended (see noteBacklog). */
   private backlog = false;
+  /** Addresses in the queues of this host's domains, not yet handed to a session (noteQueued). */
+  private waiting = 0;
 
   /**
    * `start` sessions at first (or the level learnt in an earlier run, within 1..max), never more
@@ -48,7 +50,19 @@ export class HostLimit {
 
   /** No session running or waiting, and nothing learnt about the host: it may be dropped. */
   get isIdle(): boolean {
-    return this.limit.activeCount === 0 && this.limit.pendingCount === 0 && this.limit.concurrency === this.start;
+    return (
+      this.limit.activeCount === 0 && this.limit.pendingCount === 0 && this.waiting === 0 && this.limit.concurrency === this.start
+    );
+  }
+
+  /** Addresses of its domains waiting to be handed to a session: what the host has left to ask. */
+  get queued(): number {
+    return this.waiting;
+  }
+
+  /** `change` addresses joined (above 0) or left (below 0) the queues of this host's domains. */
+  noteQueued(change: number): void {
+    this.waiting += change;
   }
 
   run<T>(fn: () => Promise<T>): Promise<T> {

@@ -12,7 +12,8 @@ import type { MailboxResult, MxHost } from './types.js';
 
 /** Session slots for one host: granted by run(), told how each session went by report(). */
 export interface HostSlots {
-  run<T>(fn: () => Promise<T>): Promise<T>;
+  /** `backlog`: recipients of this batcher waiting for a session now, asked when slots are handed out. */
+  run<T>(fn: () => Promise<T>, backlog: () => number): Promise<T>;
   /** `backlog`: recipients were still waiting for a session when this one ended. */
   report(results: MailboxResult[], backlog: boolean): void;
 }
@@ -42,6 +43,8 @@ export class SessionBatcher {
   private outstanding = 0;
   /** Sessions of this batcher in conversation now. */
   private inFlight = 0;
+  /** Recipients of the waiting requests not yet given to a session. */
+  private unsent = 0;
 
   constructor(
     private readonly hosts: MxHost[],
@@ -59,6 +62,7 @@ export class SessionBatcher {
     return new Promise((resolve, reject) => {
       if (recipients.length === 0) return resolve([]);
       this.waiting.push({ recipients, onAnswer, taken: 0, results: [], answered: 0, resolve, reject });
+      this.unsent += recipients.length;
       // One slot asked for per request, so there are always enough; a slot that finds nothing
       // left to carry (or only a part-full session while one is out) is given back at once.
       this.requestSlot(false);
@@ -76,6 +80,7 @@ export class SessionBatcher {
    */
   stop(unasked: MailboxResult): void {
     this.unasked = unasked;
+    this.unsent = 0;
     for (const request of this.waiting.splice(0)) {
       this.answer(
         request,
@@ -87,7 +92,12 @@ export class SessionBatcher {
 
   private requestSlot(sessionEnded: boolean): void {
     this.outstanding += 1;
-    void this.slots.run(() => this.runSession(sessionEnded)).finally(() => (this.outstanding -= 1));
+    void this.slots
+      .run(
+        () => this.runSession(sessionEnded),
+        () => this.unsent,
+      )
+      .finally(() => (this.outstanding -= 1));
   }
 
   /** Recipients waiting, counted up to a full session: all runSession needs to know. */
@@ -132,7 +142,10 @@ export class SessionBatcher {
     } catch (error) {
       for (const { request } of parts) {
         const i = this.waiting.indexOf(request);
-        if (i >= 0) this.waiting.splice(i, 1);
+        if (i >= 0) {
+          this.waiting.splice(i, 1);
+          this.unsent -= request.recipients.length - request.taken;
+        }
         request.reject(error);
       }
     } finally {
@@ -163,6 +176,7 @@ export class SessionBatcher {
       const count = parts.length === 0 ? left : Math.min(left, this.maxRecipients - size);
       parts.push({ request, from: request.taken, to: request.taken + count });
       request.taken += count;
+      this.unsent -= count;
       size += count;
       if (request.taken < request.recipients.length) break;
       this.waiting.shift();

@@ -46,6 +46,41 @@ describe('DomainQueue', () => {
     expect(answers[0]!.catchAll).toMatchObject({ isCatchAll: false, confidence: 'high' });
   });
 
+  it('tells its host how many addresses wait in it: each one once in, once out to its session', async () => {
+    const server = scripted({ [PROBE]: ['no_mailbox'] });
+    let queued = 0;
+    const seen: number[] = [];
+    const onQueued = (change: number) => seen.push((queued += change));
+    const queue = new DomainQueue(
+      hosts,
+      PROBE,
+      server.ask,
+      { ...options, recipientsPerSession: 4, sessions: 1, onQueued },
+      manualClock(),
+    );
+    await Promise.all(Array.from({ length: 9 }, (_, i) => queue.check(`u${i}@a.example`)));
+    // All nine in; three leave with the probe's session, then four, then two.
+    expect(seen).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 6, 2, 0]);
+  });
+
+  it('counts the addresses a stop answers unasked out of the queue', async () => {
+    let queued = 0;
+    const never = () => new Promise<MailboxResult[]>(() => undefined);
+    const queue = new DomainQueue(
+      hosts,
+      PROBE,
+      never,
+      { ...options, recipientsPerSession: 4, sessions: 1, onQueued: (c) => (queued += c) },
+      manualClock(),
+    );
+    const answers = Array.from({ length: 6 }, (_, i) => queue.check(`u${i}@a.example`));
+    await tick();
+    expect(queued).toBe(3); // the first session took the probe and three
+    queue.stop(result('unknown'));
+    expect(queued).toBe(0);
+    expect((await Promise.all(answers.slice(3))).map((a) => a.mailbox.outcome)).toEqual(['unknown', 'unknown', 'unknown']);
+  });
+
   it('splits a large batch by the per-session cap and never runs more sessions than allowed', async () => {
     const server = scripted({ [PROBE]: ['no_mailbox'] });
     let running = 0;

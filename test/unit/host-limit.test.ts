@@ -73,6 +73,16 @@ describe('HostLimit', () => {
     expect(limit.isIdle).toBe(false); // it has learnt to send fewer: kept
   });
 
+  it('is not idle while addresses of its domains wait for its sessions, and counts them', () => {
+    const limit = new HostLimit(2, clockAt());
+    limit.noteQueued(40);
+    limit.noteQueued(-15);
+    expect(limit.queued).toBe(25);
+    expect(limit.isIdle).toBe(false);
+    limit.noteQueued(-25);
+    expect(limit.isIdle).toBe(true);
+  });
+
   it('lets a host that answers earn one more session per window of clean sessions, up to --per-host-max', () => {
     const levels: number[] = [];
     const limit = new HostLimit(5, clockAt(), 10, undefined, (level) => levels.push(level));

@@ -195,4 +195,28 @@ describe('SessionBatcher', () => {
     await new Promise((r) => setImmediate(r));
     expect(batcher.isIdle).toBe(true);
   });
+
+  it('tells the slots how many of its recipients wait for a session, as sessions take them', async () => {
+    const backlogs: (() => number)[] = [];
+    const seen: number[] = [];
+    const ask = async (_hosts: MxHost[], recipients: string[]) => {
+      seen.push(backlogs[0]!());
+      return recipients.map(answer);
+    };
+    const slot = heldSlot();
+    const slots = {
+      run: <T>(fn: () => Promise<T>, backlog: () => number) => {
+        backlogs.push(backlog);
+        return slot.limit.run(fn);
+      },
+      report: () => undefined,
+    };
+    const batcher = new SessionBatcher(hosts, ask, slots, 25);
+    const pending = [batcher.ask(addresses('a.example', 20)), batcher.ask(addresses('b.example', 12))];
+    expect(backlogs[0]!()).toBe(32);
+    slot.release();
+    await Promise.all(pending);
+    // What waits once each session has taken its recipients: 7 after the first, none after the second.
+    expect(seen).toEqual([7, 0]);
+  });
 });
