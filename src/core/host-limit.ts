@@ -1,7 +1,7 @@
 // Sessions at once against one mail host, adapted to how the host takes them: a host that pushes
 // back (turns a session away with 421 "too many connections" or any 4xx before a single answer,
 // refuses the connection, or says it rate-limits us, 4xx or 5xx) gets half as many at once; a
-// host that answers earns one more session per window of clean sessions (as many as it has now),
+// host that answers earns one more session per round of clean sessions (as many as are in flight),
 // from --per-host up to --per-host-max, once a quiet spell has passed since its last push-back,
 // and only while work waits for a session of it. Additive increase, multiplicative decrease, as
 // TCP treats a congested link: a small company host (work for a session or two) never grows past
@@ -95,7 +95,10 @@ export class HostLimit {
       // only for a host that had more work than sessions.
       if (before < this.start) this.credit += before;
       else if (demand) this.credit += 1;
-      if (this.credit >= before) {
+      // A round is the sessions in flight now (this one among them), as TCP adds one segment per
+      // round trip: a big domain held to fewer sessions than its host allows grows per round
+      // of its own, not per window of sessions it cannot have.
+      if (this.credit >= Math.max(1, Math.min(before, this.limit.activeCount))) {
         this.credit = 0;
         this.limit.concurrency = before + 1;
       }

@@ -13,6 +13,12 @@ const answered = [result('accepted', '250 2.1.5 Ok'), result('no_mailbox', '550 
 
 const clockAt = () => manualClock();
 
+/** Starts `count` sessions that stay in flight until the test ends, as reports come from sessions. */
+async function inFlight(limit: HostLimit, count: number): Promise<void> {
+  for (let i = 0; i < count; i++) void limit.run(() => new Promise<void>(() => undefined));
+  await new Promise((r) => setImmediate(r));
+}
+
 describe('HostLimit', () => {
   it('halves the sessions at once on each push-back, down to one', () => {
     const limit = new HostLimit(8, clockAt());
@@ -83,16 +89,17 @@ describe('HostLimit', () => {
     expect(limit.isIdle).toBe(true);
   });
 
-  it('lets a host that answers earn one more session per window of clean sessions, up to --per-host-max', () => {
+  it('lets a host that answers earn one more session per round of clean sessions, up to --per-host-max', async () => {
     const levels: number[] = [];
     const limit = new HostLimit(5, clockAt(), 10, undefined, (level) => levels.push(level));
+    await inFlight(limit, 5);
     // A small host's few sessions earn nothing: it stays at --per-host.
     for (let i = 0; i < 4; i++) limit.report(answered, true);
     expect(limit.sessions).toBe(5);
-    // 5 clean sessions earn the 6th, 6 more the 7th … (5 + 6 + 7 + 8 + 9 = 35 to reach 10).
+    // A round is the 5 sessions in flight: 5 clean ones earn the 6th, 5 more the 7th … (25 to reach 10).
     limit.report(answered, true);
     expect(limit.sessions).toBe(6);
-    for (let i = 0; i < 30; i++) limit.report(answered, true);
+    for (let i = 0; i < 20; i++) limit.report(answered, true);
     expect(limit.sessions).toBe(10);
     for (let i = 0; i < 20; i++) limit.report(answered, true);
     expect(levels).toEqual([6, 7, 8, 9, 10]);
@@ -101,14 +108,26 @@ describe('HostLimit', () => {
     expect(levels.at(-1)).toBe(5);
   });
 
+  it('counts a round as the sessions in flight: a domain held to two sessions grows per two', async () => {
+    const limit = new HostLimit(5, clockAt(), 10);
+    await inFlight(limit, 2);
+    const seen: number[] = [];
+    for (let i = 0; i < 10; i++) {
+      limit.report(answered, true);
+      seen.push(limit.sessions);
+    }
+    expect(seen).toEqual([5, 6, 6, 7, 7, 8, 8, 9, 9, 10]);
+  });
+
   it('starts where an earlier run left the host, within one and the maximum', () => {
     expect(new HostLimit(5, clockAt(), 10, 8).sessions).toBe(8);
     expect(new HostLimit(5, clockAt(), 10, 40).sessions).toBe(10);
     expect(new HostLimit(5, clockAt(), 10, 0).sessions).toBe(1);
   });
 
-  it('earns nothing above --per-host for clean sessions while no work waits for a session', () => {
+  it('earns nothing above --per-host for clean sessions while no work waits for a session', async () => {
     const limit = new HostLimit(5, clockAt(), 10);
+    await inFlight(limit, 5);
     // A company host whose few rows never wait: any number of clean sessions leave it at 5.
     for (let i = 0; i < 100; i++) limit.report(answered);
     expect(limit.sessions).toBe(5);
