@@ -299,6 +299,44 @@ async function estimateBench(work: string): Promise<void> {
   );
 }
 
+interface SlotUse {
+  /** Sessions open at once, on average from the first opened to the last closed. */
+  meanOpen: number;
+  bigMeanOpen: number;
+  medianMs: number;
+  /** Sessions open on average in each half second: [big host, the others]. */
+  timeline: [number, number][];
+}
+
+/** How the run used its session slots, from the spans of its connections as the hosts saw them. */
+function slotUse(spans: { openedMs: number; closedMs: number; big: boolean }[]): SlotUse {
+  if (spans.length === 0) return { meanOpen: 0, bigMeanOpen: 0, medianMs: 0, timeline: [] };
+  const start = Math.min(...spans.map((s) => s.openedMs));
+  const wall = Math.max(...spans.map((s) => s.closedMs)) - start;
+  const step = 500;
+  const timeline = Array.from({ length: Math.ceil(wall / step) }, (): [number, number] => [0, 0]);
+  let open = 0;
+  let bigOpen = 0;
+  for (const s of spans) {
+    open += s.closedMs - s.openedMs;
+    if (s.big) bigOpen += s.closedMs - s.openedMs;
+    for (let b = Math.floor((s.openedMs - start) / step); b * step < s.closedMs - start && b < timeline.length; b++) {
+      const from = start + b * step;
+      const overlap = Math.min(s.closedMs, from + step) - Math.max(s.openedMs, from);
+      timeline[b]![s.big ? 0 : 1] += overlap / step;
+    }
+  }
+  const lengths = spans.map((s) => s.closedMs - s.openedMs).sort((a, b) => a - b);
+  return { meanOpen: open / wall, bigMeanOpen: bigOpen / wall, medianMs: lengths[lengths.length >> 1]!, timeline };
+}
+
+/** BENCH_TIMELINE=1: sessions open in each half second of a run, the big host's and the others'. */
+function printTimeline(slots: SlotUse): void {
+  slots.timeline.forEach(([big, others], b) =>
+    console.log(`  ${fmt(b * 0.5, 1).padStart(5)} s  big host ${fmt(big, 1).padStart(5)}  others ${fmt(others, 1).padStart(5)}`),
+  );
+}
+
 /**
  * A consumer list (issue 15): 35% of the addresses on one big provider whose host turns sessions
  * away above BIG_HOST_MAX at once, the rest over 500 small domains on 100 hosting hosts.
@@ -344,11 +382,15 @@ async function consumerBench(work: string): Promise<void> {
     );
     const common = [list, net.dnsServer, String(net.smtpPort), String(CONCURRENCY)];
     const hostNames = Object.keys(hosts);
-    type Report = WorkerReport & Counts & { turnedAway: number };
+    type Report = WorkerReport & Counts & { turnedAway: number; slots: SlotUse };
     const measureHere = async (mode: string, extra: string, cacheDir = ''): Promise<Report> => {
       const before = turnedAway();
+      const spansBefore = new Map(hostNames.map((h) => [h, net.counters(h).spans.length]));
       const report = await measure(net, [mode, ...common, cacheDir, extra], hostNames);
-      return { ...report, turnedAway: turnedAway() - before };
+      const spans = hostNames.flatMap((h) =>
+        net.counters(h).spans.slice(spansBefore.get(h)).map((span) => ({ ...span, big: h === 'mx.bigmail.example' })),
+      );
+      return { ...report, turnedAway: turnedAway() - before, slots: slotUse(spans) };
     };
     const runs: [string, string, string, string?][] = [
       ['engine (grows 5 -> 10)', 'engine', '{}'],
@@ -365,6 +407,7 @@ async function consumerBench(work: string): Promise<void> {
       const r = await measureHere(mode, extra, cacheDir);
       reports.push(r);
       console.log(`${row(name, r, addresses.length)} ${fmt(r.turnedAway).padStart(12)}`);
+      if (process.env.BENCH_TIMELINE) printTimeline(r.slots);
     }
     const [engine, fixed, naive, cached] = reports as [Report, Report, Report, Report];
     // The bound with the caps the engine can reach: the big host at most BIG_HOST_MAX sessions
@@ -387,6 +430,10 @@ async function consumerBench(work: string): Promise<void> {
       `connections vs RCPTs / ${RCPT_PER_SESSION}:       ${fmt(engine.connections)} vs ${fmt(fewest)} (${fmt(engine.connections / Math.max(1, fewest), 2)}x; ${fmt(engine.rcpts / Math.max(1, engine.connections), 1)} RCPTs a session)`,
     );
     console.log(`turned-away sessions:            ${fmt(engine.turnedAway)} (engine), ${fmt(naive.turnedAway)} (naive)`);
+    console.log(
+      `session slots in use:            ${fmt(engine.slots.meanOpen, 1)} of ${CONCURRENCY} on average (the big host ${fmt(engine.slots.bigMeanOpen, 1)}); ` +
+        `median session ${fmt(engine.slots.medianMs)} ms (the model's ${GREETING_PAUSE_MS + 4.5 * RTT_MS} ms)`,
+    );
     console.log(`growing per-host vs fixed:       ${fmt(fixed.elapsedMs / engine.elapsedMs, 2)}x faster`);
     console.log(
       `peak RSS with the cache:         ${fmt(cached.maxRssMb)} MB, ${fmt(engine.maxRssMb)} MB without (target < 300 MB); ` +

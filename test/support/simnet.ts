@@ -153,6 +153,8 @@ export interface HostCounters {
   remoteAddresses: string[];
   /** Connections greeted with 421 because maxConnections were open. */
   turnedAway: number;
+  /** When each closed connection opened and closed (performance.now(), ms), in order of closing. */
+  spans: { openedMs: number; closedMs: number }[];
 }
 
 export interface SimNet {
@@ -183,6 +185,7 @@ const emptyCounters = (): HostCounters => ({
   remoteAddresses: [],
   mostCommandsAtOnce: 0,
   turnedAway: 0,
+  spans: [],
 });
 
 /** Timers that close() can clear, so nothing of the network outlives it. */
@@ -560,11 +563,13 @@ function startSmtpHost(
   const server = net.createServer({ allowHalfOpen: spec.behaviour.kind === 'never_closes' }, (socket) => {
     const index = counters.connections;
     const sessionId = `simnet-${index}`;
+    const openedMs = performance.now();
     counters.connections += 1;
     counters.sessions[index] = 0;
     counters.remoteAddresses.push(socket.remoteAddress ?? '');
     sockets.add(socket);
     socket.on('close', () => {
+      counters.spans.push({ openedMs, closedMs: performance.now() });
       sockets.delete(socket);
       host.perSession.delete(sessionId);
     });

@@ -76,9 +76,9 @@ describe('DomainQueue', () => {
     const answers = Array.from({ length: 6 }, (_, i) => queue.check(`u${i}@a.example`));
     await tick();
     expect(queued).toBe(3); // the first session took the probe and three
-    queue.stop(result('unknown'));
+    queue.stop(result('unverifiable'));
     expect(queued).toBe(0);
-    expect((await Promise.all(answers.slice(3))).map((a) => a.mailbox.outcome)).toEqual(['unknown', 'unknown', 'unknown']);
+    expect((await Promise.all(answers.slice(3))).map((a) => a.mailbox.outcome)).toEqual(['unverifiable', 'unverifiable', 'unverifiable']);
   });
 
   it('splits a large batch by the per-session cap and never runs more sessions than allowed', async () => {
