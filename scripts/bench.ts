@@ -388,7 +388,10 @@ async function consumerBench(work: string): Promise<void> {
       const spansBefore = new Map(hostNames.map((h) => [h, net.counters(h).spans.length]));
       const report = await measure(net, [mode, ...common, cacheDir, extra], hostNames);
       const spans = hostNames.flatMap((h) =>
-        net.counters(h).spans.slice(spansBefore.get(h)).map((span) => ({ ...span, big: h === 'mx.bigmail.example' })),
+        net
+          .counters(h)
+          .spans.slice(spansBefore.get(h))
+          .map((span) => ({ ...span, big: h === 'mx.bigmail.example' })),
       );
       return { ...report, turnedAway: turnedAway() - before, slots: slotUse(spans) };
     };

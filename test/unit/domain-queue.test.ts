@@ -78,7 +78,11 @@ describe('DomainQueue', () => {
     expect(queued).toBe(3); // the first session took the probe and three
     queue.stop(result('unverifiable'));
     expect(queued).toBe(0);
-    expect((await Promise.all(answers.slice(3))).map((a) => a.mailbox.outcome)).toEqual(['unverifiable', 'unverifiable', 'unverifiable']);
+    expect((await Promise.all(answers.slice(3))).map((a) => a.mailbox.outcome)).toEqual([
+      'unverifiable',
+      'unverifiable',
+      'unverifiable',
+    ]);
   });
 
   it('splits a large batch by the per-session cap and never runs more sessions than allowed', async () => {
