@@ -5,7 +5,10 @@ import { stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
-import { CsvError, parse, type Options as CsvParseOptions } from 'csv-parse';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { CsvError, parse } from 'csv-parse';
 import type ExcelJS from 'exceljs';
 import type { InputRow } from '../core/engine.js';
 import { InputError, UsageError } from '../errors.js';
@@ -18,6 +21,8 @@ import {
   looksBinary,
   type InputEncoding,
 } from './encoding.js';
+import { batchesOf, csvOptions, MAX_RECORD_SIZE } from './csv-records.js';
+import type { ParseJob, ParseMessage } from './parse-worker.js';
 import { shapeOf, type TableShape } from './table.js';
 
 export type { InputEncoding };
@@ -57,13 +62,14 @@ export interface ReadOptions {
   encoding?: string;
   /** Decides the table's shape instead of shapeOf (the finder's lists have no address column). */
   shape?: (sample: string[][], source: string) => TableShape;
+  /** CSV files of this many bytes or more are parsed on a worker thread (PARSE_ON_WORKER_FROM by default). */
+  parseOnWorkerFrom?: number;
 }
 
 const SAMPLE_RECORDS = 50;
+// Starting a worker thread costs tens of milliseconds: worth it only where parsing takes longer.
+export const PARSE_ON_WORKER_FROM = 4 * 2 ** 20;
 const SNIFF_BYTES = 64 * 1024;
-// A row of an address list is under a kilobyte; a megabyte means a quote left open or a file that
-// is not a list, and refusing it keeps memory flat.
-const MAX_RECORD_SIZE = 2 ** 20;
 const DELIMITERS = [',', '\t', ';', '|'];
 
 /**
@@ -171,75 +177,102 @@ async function* lineRecords(stream: Readable, source: string): AsyncGenerator<st
   }
 }
 
+/** csv-parse on this thread, over the text of the stream. */
+function parsedHere(stream: Readable, delimiter: string): AsyncGenerator<string[][]> {
+  const parser = stream.pipe(parse(csvOptions(delimiter)));
+  stream.on('error', (error) => parser.destroy(error));
+  return batchesOf<string[]>(parser);
+}
+
 /**
- * The objects of an object-mode stream, handed over as many at a time as it has ready: a
- * million rows cost a million awaits less than `for await` over the stream.
+ * The parse worker beside this module, built; or, when this module is the TypeScript source (the
+ * tests run it so), the source through tsx, which a worker's --import does not load reliably.
+ * Not the process's own flags either: a worker refuses some (--input-type), and needs none.
  */
-async function* batchesOf<T>(stream: Readable): AsyncGenerator<T[]> {
-  let ended = false;
-  let failure: { error: unknown } | undefined;
+function startParseWorker(job: ParseJob): Worker {
+  const options = { workerData: job, execArgv: [] };
+  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./parse-worker.js', import.meta.url), options);
+  // require.resolve finds tsx's CommonJS entry; its ES module sits beside it.
+  const tsx = pathToFileURL(
+    createRequire(import.meta.url)
+      .resolve('tsx/esm/api')
+      .replace(/\.cjs$/, '.mjs'),
+  ).href;
+  const source = new URL('./parse-worker.ts', import.meta.url).href;
+  const boot = `import(${JSON.stringify(tsx)}).then(({ tsImport }) => tsImport(${JSON.stringify(source)}, ${JSON.stringify(source)}))`;
+  return new Worker(boot, { ...options, eval: true });
+}
+
+/**
+ * csv-parse on a worker thread over a file it opens itself (parse-worker.ts): the batches come
+ * as the worker posts them, each taken one acknowledged so it reads ahead a bounded amount.
+ */
+async function* parsedOnWorker(job: ParseJob): AsyncGenerator<string[][]> {
+  const worker = startParseWorker(job);
+  const inbox: ParseMessage[] = [];
+  let failure: Error | undefined;
   let wake: (() => void) | undefined;
-  const onReadable = () => wake?.();
-  const onEnd = () => {
-    ended = true;
+  worker.on('message', (message: ParseMessage) => {
+    inbox.push(message);
     wake?.();
-  };
-  const onError = (error: unknown) => {
-    failure = { error };
+  });
+  worker.on('error', (error) => {
+    failure ??= error;
     wake?.();
-  };
-  stream.on('readable', onReadable).on('end', onEnd).on('error', onError);
+  });
+  worker.on('exit', (code) => {
+    failure ??= new Error(`the CSV parser stopped (exit code ${code}) before the end of the file`);
+    wake?.();
+  });
   try {
     for (;;) {
-      const batch: T[] = [];
-      for (let item = stream.read() as T | null; item !== null; item = stream.read() as T | null) batch.push(item);
-      if (batch.length > 0) {
-        yield batch;
-        continue;
+      let message = inbox.shift();
+      while (message === undefined) {
+        if (failure) throw failure;
+        await new Promise<void>((resolve) => (wake = resolve));
+        wake = undefined;
+        message = inbox.shift();
       }
-      if (failure) throw failure.error;
-      if (ended) return;
-      await new Promise<void>((resolve) => (wake = resolve));
-      wake = undefined;
+      if (message.kind === 'end') return;
+      if (message.kind === 'error') {
+        const { code, records } = message;
+        if (message.csv) throw new WorkerCsvError(code ?? '', message.message, records);
+        throw Object.assign(new Error(message.message), { code });
+      }
+      yield message.records;
+      worker.postMessage('more');
     }
   } finally {
-    stream.off('readable', onReadable).off('end', onEnd).off('error', onError);
-    // A consumer that stops early (or fails) must not leave the file open.
-    if (!ended) stream.destroy();
+    void worker.terminate();
   }
 }
 
-function csvOptions(delimiter: string): CsvParseOptions {
-  return {
-    delimiter,
-    bom: true,
-    relax_column_count: true,
-    skip_empty_lines: true,
-    trim: false,
-    // A quote inside an unquoted field (John "JJ" Doe) is text, as Excel reads it.
-    relax_quotes: true,
-    // A stray quote opening a field swallows the rest of the file; this bounds memory.
-    max_record_size: MAX_RECORD_SIZE,
-  };
+/** What csv-parse refused on the worker: its code and message, and the records read before. */
+class WorkerCsvError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly records: number | undefined,
+  ) {
+    super(message);
+  }
 }
 
-/** `path` is undefined for standard input, which cannot be read twice. */
+/** Records from csv-parse; `path` (undefined for standard input, which cannot be read twice) finds the line of a bad one. */
 async function* csvRecords(
-  stream: Readable,
+  batches: AsyncIterable<string[][]>,
   delimiter: string,
   source: string,
   encoding: string,
   path?: string,
 ): AsyncGenerator<string[][]> {
-  const parser = stream.pipe(parse(csvOptions(delimiter)));
-  stream.on('error', (error) => parser.destroy(error));
   try {
-    yield* batchesOf<string[]>(parser);
+    yield* batches;
   } catch (error) {
-    if (!(error instanceof CsvError)) throw error;
+    if (!(error instanceof CsvError || error instanceof WorkerCsvError)) throw error;
     const line = path === undefined ? undefined : await lineOfBadRecord(path, delimiter, encoding);
     // Without the line: csv-parse counts the records it read, the header and blank-free ones.
-    const records = (error as CsvError & { records?: number }).records ?? 0;
+    const records = (error as { records?: number }).records ?? 0;
     throw toInputError(error, source, line === undefined ? `of record ${records + 1}` : `at line ${line}`);
   }
 }
@@ -269,7 +302,7 @@ async function lineOfBadRecord(path: string, delimiter: string, encoding: string
   }
 }
 
-function toInputError(error: CsvError, source: string, where: string): Error {
+function toInputError(error: { code: string; message: string }, source: string, where: string): Error {
   if (error.code === 'CSV_QUOTE_NOT_CLOSED') {
     return new InputError(`${source}: a quote opened in the row ${where} is never closed; close it ("") or remove it`);
   }
@@ -456,12 +489,12 @@ function notText(source: string, format: string): InputError {
 }
 
 /** The input's bytes, and whether they can stop coming for a while (a pipe or terminal, not a file). */
-async function openStream(path: string, options: ReadOptions): Promise<{ stream: Readable; canStall: boolean }> {
+async function openStream(path: string, options: ReadOptions): Promise<{ stream: Readable; canStall: boolean; size: number }> {
   if (path === '-') {
     const stdin = options.stdin ?? process.stdin;
     // `< list.csv` makes standard input a regular file (the CLI hands process.stdin in).
     const redirectedFile = stdin === process.stdin && isRegularFile(0);
-    return { stream: Readable.from(stdin), canStall: !redirectedFile };
+    return { stream: Readable.from(stdin), canStall: !redirectedFile, size: 0 };
   }
   const info = await stat(path).catch((error: NodeJS.ErrnoException) => error);
   if (info instanceof Error) {
@@ -472,7 +505,7 @@ async function openStream(path: string, options: ReadOptions): Promise<{ stream:
   if (extname(path).toLowerCase() === '.xls')
     throw new InputError(`${path}: old .xls workbooks are not supported; save it as .xlsx or CSV`);
   // A FIFO or /dev/fd/N (a shell's <(command)) is a pipe by another name.
-  return { stream: createReadStream(path), canStall: !info.isFile() };
+  return { stream: createReadStream(path), canStall: !info.isFile(), size: info.size };
 }
 
 function isRegularFile(fd: number): boolean {
@@ -510,7 +543,7 @@ export function checkEncoding(name: string): string {
 async function recordsOf(path: string, options: ReadOptions): Promise<Records> {
   const source = path === '-' ? 'stdin' : path;
   const extension = extname(path).toLowerCase();
-  const { stream, canStall } = await openStream(path, options);
+  const { stream, canStall, size } = await openStream(path, options);
   // The first read is where a file we may not read fails (EACCES, EIO).
   const { head, whole } = await peek(stream, SNIFF_BYTES, canStall).catch((error: NodeJS.ErrnoException) => {
     throw new InputError(
@@ -526,11 +559,18 @@ async function recordsOf(path: string, options: ReadOptions): Promise<Records> {
   // A .txt is a list, one address a line (commas there are in "Doe, John <j@x.com>"), unless tabs
   // split every line: Excel's "Unicode Text" and "Text (Tab delimited)" are .txt.
   const delimiter = extension === '.tsv' ? '\t' : sniffDelimiter(text, extension === '.txt' ? ['\t'] : DELIMITERS);
+  const named = path === '-' ? undefined : path;
+  if (delimiter !== '' && named !== undefined && !canStall && size >= (options.parseOnWorkerFrom ?? PARSE_ON_WORKER_FROM)) {
+    // The worker reads the file from its start itself: what was read here was only the head.
+    stream.destroy();
+    const batches = parsedOnWorker({ path: named, delimiter, encoding: encoding.name });
+    return { source, records: csvRecords(batches, delimiter, source, encoding.name, named), delimiter, encoding, canStall };
+  }
   const utf8 = Readable.from(asUtf8(whole, encoding.name), { objectMode: false });
   const records =
     delimiter === ''
       ? lineRecords(utf8, source)
-      : csvRecords(utf8, delimiter, source, encoding.name, path === '-' ? undefined : path);
+      : csvRecords(parsedHere(utf8, delimiter), delimiter, source, encoding.name, named);
   return { source, records, delimiter, encoding, canStall };
 }
 
