@@ -458,13 +458,22 @@ async function consumerBench(work: string): Promise<void> {
   }
 }
 
+/** Issue 15's kill -9 figure: scripts/resume-figures.ts, its `list` scenario, printing as it goes. */
+async function killBench(): Promise<void> {
+  console.log('\nkill -9 bench: scripts/resume-figures.ts list (a run killed a few seconds in, then run again)\n');
+  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/resume-figures.ts', 'list'], { stdio: 'inherit' });
+  const [code] = (await once(child, 'close')) as [number | null];
+  if (code !== 0) throw new Error(`scripts/resume-figures.ts exited ${code}`);
+}
+
 const work = await mkdtemp(join(tmpdir(), 'email-verify-bench-'));
 try {
-  // BENCH_ONLY=consumer (comma-separated: latency, consumer, estimate) runs some of them.
-  const only = new Set((process.env.BENCH_ONLY ?? 'latency,consumer,estimate').split(','));
+  // BENCH_ONLY=consumer (comma-separated: latency, consumer, estimate, kill) runs some of them.
+  const only = new Set((process.env.BENCH_ONLY ?? 'latency,consumer,estimate,kill').split(','));
   if (only.has('latency')) await latencyBench(work);
   if (only.has('consumer')) await consumerBench(work);
   if (only.has('estimate')) await estimateBench(work);
+  if (only.has('kill')) await killBench();
 } finally {
   await rm(work, { recursive: true, force: true });
 }
