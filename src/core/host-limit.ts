@@ -95,9 +95,10 @@ export class HostLimit {
       // only for a host that had more work than sessions.
       if (before < this.start) this.credit += before;
       else if (demand) this.credit += 1;
-      // A round is the sessions in flight now (this one among them), as TCP adds one segment per
-      // round trip: a big domain held to fewer sessions than its host allows grows per round
-      // of its own, not per window of sessions it cannot have.
+      // A round is the host's slots held now (this session's among them, and any waiting for one
+      // of the --concurrency slots), as TCP adds one segment per round trip: a big domain held
+      // to fewer sessions than its host allows grows per round of its own, not per window of
+      // sessions it cannot have.
       if (this.credit >= Math.max(1, Math.min(before, this.limit.activeCount))) {
         this.credit = 0;
         this.limit.concurrency = before + 1;

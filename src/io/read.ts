@@ -209,6 +209,9 @@ function startParseWorker(job: ParseJob): Worker {
  */
 async function* parsedOnWorker(job: ParseJob): AsyncGenerator<string[][]> {
   const worker = startParseWorker(job);
+  // Held alive only while a batch is awaited: a worker that nobody reads from any more (a
+  // consumer that dropped the rows without closing them) never keeps the process running.
+  worker.unref();
   const inbox: ParseMessage[] = [];
   let failure: Error | undefined;
   let wake: (() => void) | undefined;
@@ -229,7 +232,9 @@ async function* parsedOnWorker(job: ParseJob): AsyncGenerator<string[][]> {
       let message = inbox.shift();
       while (message === undefined) {
         if (failure) throw failure;
+        worker.ref();
         await new Promise<void>((resolve) => (wake = resolve));
+        worker.unref();
         wake = undefined;
         message = inbox.shift();
       }
@@ -415,10 +420,16 @@ function patientReader<T>(iterator: AsyncIterator<T>, canStall: boolean) {
     return step;
   }
   async function* rest(): AsyncGenerator<T> {
-    for (;;) {
-      const step = (await next(false)) as IteratorResult<T>;
-      if (step.done) return;
-      yield step.value;
+    try {
+      for (;;) {
+        const step = (await next(false)) as IteratorResult<T>;
+        if (step.done) return;
+        yield step.value;
+      }
+    } finally {
+      // A consumer that stops early closes the source (its file, or the parse worker, which
+      // would otherwise keep the process alive). Not awaited: a read may be pending on a pipe.
+      void Promise.resolve(iterator.return?.()).catch(() => undefined);
     }
   }
   return { next, rest };
@@ -584,13 +595,20 @@ export async function openInput(path: string, options: ReadOptions = {}): Promis
   // records past it are kept for the rows.
   const head: string[][] = [];
   const reader = patientReader(records, canStall);
-  while (head.length < SAMPLE_RECORDS) {
-    const next = await reader.next(head.length > 0);
-    if (next === PAUSED || next.done) break;
-    head.push(...next.value);
+  let shape: TableShape;
+  try {
+    while (head.length < SAMPLE_RECORDS) {
+      const next = await reader.next(head.length > 0);
+      if (next === PAUSED || next.done) break;
+      head.push(...next.value);
+    }
+    const sample = head.slice(0, SAMPLE_RECORDS);
+    shape = options.shape ? options.shape(sample, source) : shapeOf(sample, { column: options.column, source });
+  } catch (error) {
+    // A file refused for its shape (no address column) or its first records: nothing reads on.
+    void Promise.resolve(records.return?.()).catch(() => undefined);
+    throw error;
   }
-  const sample = head.slice(0, SAMPLE_RECORDS);
-  const shape = options.shape ? options.shape(sample, source) : shapeOf(sample, { column: options.column, source });
   const width = shape.header.length;
 
   let index = 0;

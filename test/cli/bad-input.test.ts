@@ -82,6 +82,11 @@ beforeAll(async () => {
   await file('huge-later.csv', `email,note\n${rows(300)}big@x.com,${'x'.repeat(10 * MB)}\nc@d.com,ok\n`);
   await file('huge.txt', `a@b.com\nc@d.com\n${'x'.repeat(10 * MB)}\n`);
   await file('no-email.csv', 'name,company\nAlice,Acme\nBob,Beta\n');
+  // Past 4 MB a CSV is parsed on a worker thread: refusing it must stop the worker, or the process
+  // would print the error and never exit.
+  const people = Array.from({ length: 200_000 }, (_, i) => `Person ${i},Company ${i % 500}\n`).join('');
+  await file('no-email-big.csv', `name,company\n${people}`);
+  await file('list-big.csv', `name,email\n${people.replaceAll(/,Company (\d+)/g, ',p@c$1.example')}`);
   await file('list.csv', 'name,email\nAlice,alice@example.com\n');
   await file('corrupt.xlsx', randomBytes(4096));
   // What Excel writes when a workbook is given a password: an OLE2 compound file, not a zip.
@@ -190,6 +195,20 @@ describe('bad input exits 2 with one line naming the file, the problem and the f
       [],
       /no email column found \(the columns are "name", "company"\)/,
       /name it with --column/,
+    ],
+    [
+      'no email column, in a file parsed on the worker',
+      'no-email-big.csv',
+      [],
+      /no email column found \(the columns are "name", "company"\)/,
+      /name it with --column/,
+    ],
+    [
+      '--column naming a missing column, in a file parsed on the worker',
+      'list-big.csv',
+      ['--column', 'mail'],
+      /no column "mail"; the columns are "name", "email"/,
+      /--column takes a header name or a number from 1/,
     ],
     [
       '--column naming a missing column',

@@ -1,11 +1,13 @@
 // CSV files from 4 MB up are parsed on a worker thread: the rows, the counts and the errors must be
 // the ones the reader gives when it parses on its own thread. Each file is read both ways here
 // (parseOnWorkerFrom 0 forces the worker onto small files).
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import iconv from 'iconv-lite';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { openInput, type DataRow } from '../../src/io/read.js';
 
 let dir: string;
@@ -86,16 +88,28 @@ describe('the parse worker', () => {
     });
   });
 
-  it('stops reading when the rows are no longer wanted', async () => {
-    const path = join(dir, 'many.csv');
-    const input = await openInput(path, { parseOnWorkerFrom: 0 });
-    let taken = 0;
-    for await (const row of input.rows) {
-      void row;
-      if (++taken === 10) break;
-    }
-    // A second read of the same file after the first stopped half-way gets every row.
-    expect(taken).toBe(10);
-    expect(await rowsOnWorker(path)).toHaveLength(50_000);
+  it('lets the process exit when the rows are no longer wanted, closed or not', async () => {
+    const path = join(dir, 'wanted.csv');
+    await writeFile(path, 'email,n\n' + lines(50_000, (i) => `u${i}@x.example,${i}\n`));
+    // The built reader in a process of its own, which must end by itself once it stops reading:
+    // one loop breaks (closing the rows), the other just stops asking for more.
+    const script = `
+      import { openInput } from './dist/io/read.js';
+      const take = async (close) => {
+        const input = await openInput(${JSON.stringify(path)}, { parseOnWorkerFrom: 0 });
+        const rows = input.rows[Symbol.asyncIterator]();
+        for (let i = 0; i < 10; i++) await rows.next();
+        if (close) await rows.return();
+      };
+      await take(true);
+      await take(false);
+      process.stdout.write('read 10 rows twice');`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    // A process that never ends (the failure this test looks for) must not outlive the test.
+    onTestFinished(() => void child.kill('SIGKILL'));
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    const [code] = (await once(child, 'close')) as [number | null];
+    expect({ code, out }).toEqual({ code: 0, out: 'read 10 rows twice' });
   });
 });

@@ -219,4 +219,33 @@ describe('SessionBatcher', () => {
     // What waits once each session has taken its recipients: 7 after the first, none after the second.
     expect(seen).toEqual([7, 0]);
   });
+
+  it('counts nothing waiting once stopped, or once a session that failed has rejected its requests', async () => {
+    const backlogs: (() => number)[] = [];
+    const failing = async (): Promise<MailboxResult[]> => {
+      throw new Error('connection reset');
+    };
+    const slot = heldSlot();
+    const slots = {
+      run: <T>(fn: () => Promise<T>, backlog: () => number) => {
+        backlogs.push(backlog);
+        return slot.limit.run(fn);
+      },
+      report: () => undefined,
+    };
+    const stopped = new SessionBatcher(hosts, failing, slots, 25);
+    const unasked = stopped.ask(addresses('a.example', 30));
+    stopped.stop(answer('unasked'));
+    expect((await unasked).map((a) => a.reason)).toEqual(addresses('a.example', 30).map(() => 'unasked'));
+    expect(backlogs[0]!()).toBe(0);
+
+    // The failed session carried all of one request and 5 of the next; the other 7 of that one
+    // are rejected with it, and wait no more.
+    const failed = new SessionBatcher(hosts, failing, slots, 25);
+    const rejected = [failed.ask(addresses('b.example', 20)), failed.ask(addresses('c.example', 12))];
+    expect(backlogs[1]!()).toBe(32);
+    slot.release();
+    for (const request of rejected) await expect(request).rejects.toThrow('connection reset');
+    expect(backlogs[1]!()).toBe(0);
+  });
 });

@@ -54,13 +54,33 @@ describe('SessionPool', () => {
     await s.release('big 1');
     expect(s.started).toEqual(['first', 'big 1', 'small 1']);
     await s.release('small 1');
-    // Both at 3 now: the one asked first (small 2 before big 2) goes first.
-    left.big = 3;
     expect(s.started.at(-1)).toBe('small 2');
     await s.release('small 2');
     await s.release('big 2');
     await running;
     expect(await Promise.all(waiting)).toEqual(['small 1', 'small 2', 'big 1', 'big 2']);
+  });
+
+  it('among hosts with as much left to ask, gives the slot to the session that asked first', async () => {
+    const pool = new SessionPool(1);
+    const s = sessions();
+    const left = { a: 5, b: 1 };
+    const running = pool.run('first', () => 0, s.session('first'));
+    const waiting = [
+      pool.run('a', () => left.a, s.session('a 1')),
+      pool.run('b', () => left.b, s.session('b 1')),
+      pool.run('a', () => left.a, s.session('a 2')),
+    ];
+    await s.release('first');
+    expect(s.started.at(-1)).toBe('a 1');
+    // Now a tie, and host a was the first to ask of the two; but its waiting session (a 2) asked after b 1.
+    left.a = 1;
+    await s.release('a 1');
+    expect(s.started.at(-1)).toBe('b 1');
+    await s.release('b 1');
+    await s.release('a 2');
+    await running;
+    expect(await Promise.all(waiting)).toEqual(['a 1', 'b 1', 'a 2']);
   });
 
   it('frees the slot of a session that fails, and hands its error to its caller', async () => {
