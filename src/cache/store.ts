@@ -135,6 +135,8 @@ class Table {
   constructor(
     readonly db: Db,
     private readonly onWriteError: (error: unknown) => void,
+    /** False once the store began to close: see put. */
+    private readonly isOpen: () => boolean,
   ) {}
 
   get(key: string): string | undefined {
@@ -143,12 +145,19 @@ class Table {
     return this.db.get(key);
   }
 
+  /**
+   * Dropped once the store began to close: a session that ends after the run's last row still
+   * tells its host's limit how it went, and the level it keeps would be written after close().
+   * lmdb-js starts that write's transaction later, on a closed environment, and throws where
+   * nothing can catch it ("The environment is already closed"): the process died after its
+   * outputs were written. The run is over; nothing it needs is lost.
+   */
   put(key: string, value: string): void {
-    this.track(key, value, this.db.put(key, value));
+    if (this.isOpen()) this.track(key, value, this.db.put(key, value));
   }
 
   remove(key: string): void {
-    this.track(key, null, this.db.remove(key));
+    if (this.isOpen()) this.track(key, null, this.db.remove(key));
   }
 
   /** Entries whose key starts with `prefix`, committed and pending. */
@@ -196,7 +205,8 @@ class LmdbCacheStore implements CacheStore {
     const onWriteError = (error: unknown): void => {
       this.writeError ??= error;
     };
-    const table = (name: string): Table => new Table(root.openDB({ name, encoding: 'string' }), onWriteError);
+    const isOpen = (): boolean => this.closing === undefined;
+    const table = (name: string): Table => new Table(root.openDB({ name, encoding: 'string' }), onWriteError, isOpen);
     this.dns = table('dns');
     this.facts = table('facts');
     this.results = table('results');
