@@ -1,7 +1,7 @@
 // How CSV records are read, on the main thread or on the parse worker (parse-worker.ts): the
 // csv-parse options, and the batches handed over as csv-parse has them ready.
 import type { Readable } from 'node:stream';
-import type { Options as CsvParseOptions } from 'csv-parse';
+import { parse, type Options as CsvParseOptions } from 'csv-parse';
 
 // A row of an address list is under a kilobyte; a megabyte means a quote left open or a file that
 // is not a list, and refusing it keeps memory flat.
@@ -57,4 +57,11 @@ export function csvOptions(delimiter: string): CsvParseOptions {
     // A stray quote opening a field swallows the rest of the file; this bounds memory.
     max_record_size: MAX_RECORD_SIZE,
   };
+}
+
+/** The records of a UTF-8 text stream, parsed with csvOptions, in batches (see batchesOf). */
+export function csvBatches(text: Readable, delimiter: string): AsyncGenerator<string[][]> {
+  const parser = text.pipe(parse(csvOptions(delimiter)));
+  text.on('error', (error) => parser.destroy(error));
+  return batchesOf<string[]>(parser);
 }

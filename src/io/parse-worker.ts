@@ -6,8 +6,8 @@
 import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { parentPort, workerData } from 'node:worker_threads';
-import { CsvError, parse } from 'csv-parse';
-import { batchesOf, csvOptions } from './csv-records.js';
+import { CsvError } from 'csv-parse';
+import { csvBatches } from './csv-records.js';
 import { asUtf8 } from './encoding.js';
 
 export interface ParseJob {
@@ -35,9 +35,7 @@ async function parseFile(job: ParseJob, port: NonNullable<typeof parentPort>): P
   });
   try {
     const text = Readable.from(asUtf8(createReadStream(job.path), job.encoding), { objectMode: false });
-    const parser = text.pipe(parse(csvOptions(job.delimiter)));
-    text.on('error', (error) => parser.destroy(error));
-    for await (const records of batchesOf<string[]>(parser)) {
+    for await (const records of csvBatches(text, job.delimiter)) {
       while (credit === 0) await new Promise<void>((resolve) => (wake = resolve));
       credit -= 1;
       port.postMessage({ kind: 'records', records } satisfies ParseMessage);

@@ -5,6 +5,7 @@ import { stat } from 'node:fs/promises';
 import { extname } from 'node:path';
 import { Readable } from 'node:stream';
 import { StringDecoder } from 'node:string_decoder';
+import { on } from 'node:events';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -21,7 +22,7 @@ import {
   looksBinary,
   type InputEncoding,
 } from './encoding.js';
-import { batchesOf, csvOptions, MAX_RECORD_SIZE } from './csv-records.js';
+import { csvBatches, csvOptions, MAX_RECORD_SIZE } from './csv-records.js';
 import type { ParseJob, ParseMessage } from './parse-worker.js';
 import { shapeOf, type TableShape } from './table.js';
 
@@ -177,13 +178,6 @@ async function* lineRecords(stream: Readable, source: string): AsyncGenerator<st
   }
 }
 
-/** csv-parse on this thread, over the text of the stream. */
-function parsedHere(stream: Readable, delimiter: string): AsyncGenerator<string[][]> {
-  const parser = stream.pipe(parse(csvOptions(delimiter)));
-  stream.on('error', (error) => parser.destroy(error));
-  return batchesOf<string[]>(parser);
-}
-
 /**
  * The parse worker beside this module, built; or, when this module is the TypeScript source (the
  * tests run it so), the source through tsx, which a worker's --import does not load reliably.
@@ -212,32 +206,15 @@ async function* parsedOnWorker(job: ParseJob): AsyncGenerator<string[][]> {
   // Held alive only while a batch is awaited: a worker that nobody reads from any more (a
   // consumer that dropped the rows without closing them) never keeps the process running.
   worker.unref();
-  const inbox: ParseMessage[] = [];
-  let failure: Error | undefined;
-  let wake: (() => void) | undefined;
-  worker.on('message', (message: ParseMessage) => {
-    inbox.push(message);
-    wake?.();
-  });
-  worker.on('error', (error) => {
-    failure ??= error;
-    wake?.();
-  });
-  worker.on('exit', (code) => {
-    failure ??= new Error(`the CSV parser stopped (exit code ${code}) before the end of the file`);
-    wake?.();
-  });
+  // Its 'error' event rejects the next read; 'exit' ends the reads (an exit before 'end' is a failure).
+  const messages = on(worker, 'message', { close: ['exit'] }) as AsyncIterator<[ParseMessage]>;
   try {
     for (;;) {
-      let message = inbox.shift();
-      while (message === undefined) {
-        if (failure) throw failure;
-        worker.ref();
-        await new Promise<void>((resolve) => (wake = resolve));
-        worker.unref();
-        wake = undefined;
-        message = inbox.shift();
-      }
+      worker.ref();
+      const step = await messages.next();
+      worker.unref();
+      if (step.done) throw new Error('the CSV parser stopped before the end of the file');
+      const [message] = step.value;
       if (message.kind === 'end') return;
       if (message.kind === 'error') {
         const { code, records } = message;
@@ -396,6 +373,11 @@ function pause(ms: number): { done: Promise<typeof PAUSED>; cancel(): void } {
   return { done, cancel: () => clearTimeout(timer) };
 }
 
+/** Closes a source that is read no more; not awaited, since a read may be pending on a pipe. */
+function closeQuietly(iterator: AsyncIterator<unknown>): void {
+  void Promise.resolve(iterator.return?.()).catch(() => undefined);
+}
+
 /**
  * Reads an iterator patiently or not: a read that a pause cut short is kept, and the next read
  * (or the rest of the items) continues from it, so nothing is read twice or lost.
@@ -428,8 +410,8 @@ function patientReader<T>(iterator: AsyncIterator<T>, canStall: boolean) {
       }
     } finally {
       // A consumer that stops early closes the source (its file, or the parse worker, which
-      // would otherwise keep the process alive). Not awaited: a read may be pending on a pipe.
-      void Promise.resolve(iterator.return?.()).catch(() => undefined);
+      // would otherwise keep the process alive).
+      closeQuietly(iterator);
     }
   }
   return { next, rest };
@@ -581,7 +563,7 @@ async function recordsOf(path: string, options: ReadOptions): Promise<Records> {
   const records =
     delimiter === ''
       ? lineRecords(utf8, source)
-      : csvRecords(parsedHere(utf8, delimiter), delimiter, source, encoding.name, named);
+      : csvRecords(csvBatches(utf8, delimiter), delimiter, source, encoding.name, named);
   return { source, records, delimiter, encoding, canStall };
 }
 
@@ -606,7 +588,7 @@ export async function openInput(path: string, options: ReadOptions = {}): Promis
     shape = options.shape ? options.shape(sample, source) : shapeOf(sample, { column: options.column, source });
   } catch (error) {
     // A file refused for its shape (no address column) or its first records: nothing reads on.
-    void Promise.resolve(records.return?.()).catch(() => undefined);
+    closeQuietly(records);
     throw error;
   }
   const width = shape.header.length;

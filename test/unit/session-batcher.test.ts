@@ -20,17 +20,23 @@ function recorder() {
   return { ask, sessions };
 }
 
-/** One slot, held until release() is called, so requests pile up behind it. */
+/** One slot, held until release() is called, so requests pile up behind it; keeps each backlog it is given. */
 function heldSlot() {
   const limit = pLimit(1);
   let release!: () => void;
   const gate = new Promise<void>((r) => (release = r));
   void limit(() => gate);
   const reports: { results: MailboxResult[]; backlog: boolean }[] = [];
+  const backlogs: (() => number)[] = [];
+  const run = <T>(fn: () => Promise<T>, backlog: () => number): Promise<T> => {
+    backlogs.push(backlog);
+    return limit(fn);
+  };
   return {
-    limit: { run: limit, report: (results: MailboxResult[], backlog: boolean) => reports.push({ results, backlog }) },
+    limit: { run, report: (results: MailboxResult[], backlog: boolean) => reports.push({ results, backlog }) },
     release,
     reports,
+    backlogs,
   };
 }
 
@@ -197,23 +203,15 @@ describe('SessionBatcher', () => {
   });
 
   it('tells the slots how many of its recipients wait for a session, as sessions take them', async () => {
-    const backlogs: (() => number)[] = [];
+    const slot = heldSlot();
     const seen: number[] = [];
     const ask = async (_hosts: MxHost[], recipients: string[]) => {
-      seen.push(backlogs[0]!());
+      seen.push(slot.backlogs[0]!());
       return recipients.map(answer);
     };
-    const slot = heldSlot();
-    const slots = {
-      run: <T>(fn: () => Promise<T>, backlog: () => number) => {
-        backlogs.push(backlog);
-        return slot.limit.run(fn);
-      },
-      report: () => undefined,
-    };
-    const batcher = new SessionBatcher(hosts, ask, slots, 25);
+    const batcher = new SessionBatcher(hosts, ask, slot.limit, 25);
     const pending = [batcher.ask(addresses('a.example', 20)), batcher.ask(addresses('b.example', 12))];
-    expect(backlogs[0]!()).toBe(32);
+    expect(slot.backlogs[0]!()).toBe(32);
     slot.release();
     await Promise.all(pending);
     // What waits once each session has taken its recipients: 7 after the first, none after the second.
@@ -221,31 +219,23 @@ describe('SessionBatcher', () => {
   });
 
   it('counts nothing waiting once stopped, or once a session that failed has rejected its requests', async () => {
-    const backlogs: (() => number)[] = [];
     const failing = async (): Promise<MailboxResult[]> => {
       throw new Error('connection reset');
     };
     const slot = heldSlot();
-    const slots = {
-      run: <T>(fn: () => Promise<T>, backlog: () => number) => {
-        backlogs.push(backlog);
-        return slot.limit.run(fn);
-      },
-      report: () => undefined,
-    };
-    const stopped = new SessionBatcher(hosts, failing, slots, 25);
+    const stopped = new SessionBatcher(hosts, failing, slot.limit, 25);
     const unasked = stopped.ask(addresses('a.example', 30));
     stopped.stop(answer('unasked'));
     expect((await unasked).map((a) => a.reason)).toEqual(addresses('a.example', 30).map(() => 'unasked'));
-    expect(backlogs[0]!()).toBe(0);
+    expect(slot.backlogs[0]!()).toBe(0);
 
     // The failed session carried all of one request and 5 of the next; the other 7 of that one
     // are rejected with it, and wait no more.
-    const failed = new SessionBatcher(hosts, failing, slots, 25);
+    const failed = new SessionBatcher(hosts, failing, slot.limit, 25);
     const rejected = [failed.ask(addresses('b.example', 20)), failed.ask(addresses('c.example', 12))];
-    expect(backlogs[1]!()).toBe(32);
+    expect(slot.backlogs[1]!()).toBe(32);
     slot.release();
     for (const request of rejected) await expect(request).rejects.toThrow('connection reset');
-    expect(backlogs[1]!()).toBe(0);
+    expect(slot.backlogs[1]!()).toBe(0);
   });
 });
