@@ -282,7 +282,7 @@ function localFindings(input: string, syntax: SyntaxOk): Findings {
     input,
     email: syntax.email,
     syntax: { ok: true, smtputf8: syntax.smtputf8 },
-    flags: flagsOf(syntax.email, syntax.local, syntax.domain),
+    flags: flagsOf(syntax.email, syntax.local, syntax.domain, syntax.domainKept),
   };
 }
 

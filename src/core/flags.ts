@@ -9,6 +9,7 @@ import roleLists from 'role-based-email-addresses';
 import freeDomainList from '../../data/free-email-domains.js';
 import type { AddressFlags } from './types.js';
 import { memoized } from './memo.js';
+import type { DomainKept } from './syntax.js';
 
 const freeDomains: ReadonlySet<string> = new Set(freeDomainList);
 
@@ -126,7 +127,7 @@ export function chargeFlagsOf(local: string, domain: string): Pick<AddressFlags,
 }
 
 /** What an address's domain alone decides: a list repeats its domains, so each is worked out once. */
-interface DomainFlags {
+export interface DomainFlags {
   isDisposable: boolean;
   isFreeProvider: boolean;
   /** The domain a typo of it meant, or ''. */
@@ -141,10 +142,16 @@ const domainFlagsOf = memoized(8192, (domain): DomainFlags => {
   return { isDisposable, isFreeProvider: !isDisposable && freeDomains.has(domain), suggested: suggestedDomain(domain) };
 });
 
-export function flagsOf(email: string, local: string, domain: string): AddressFlags {
+/** `kept`: checkSyntax's DomainKept for this domain, where its flags are kept once found. */
+export function flagsOf(email: string, local: string, domain: string, kept?: DomainKept): AddressFlags {
   const roleType = roleTypeOf(local);
   // `local` and `domain` are `email` split at its last '@' (checkSyntax's parts of it).
-  const { isDisposable, isFreeProvider, suggested } = domainFlagsOf(domain);
+  let domainFlags = kept?.flags;
+  if (domainFlags === undefined) {
+    domainFlags = domainFlagsOf(domain);
+    if (kept) kept.flags = domainFlags;
+  }
+  const { isDisposable, isFreeProvider, suggested } = domainFlags;
   return {
     isRoleBased: roleType !== '',
     roleType,

@@ -4,6 +4,7 @@
  */
 import { isIPv4, isIPv6 } from 'node:net';
 import { domainToASCII, domainToUnicode } from 'node:url';
+import type { DomainFlags } from './flags.js';
 import { memoized } from './memo.js';
 
 export type SyntaxErrorCode =
@@ -34,6 +35,17 @@ export interface SyntaxOk {
   smtputf8: boolean;
   quoted: boolean;
   addressLiteral: boolean;
+  /** Where later steps keep what they work out once per domain (see DomainKept). */
+  domainKept: DomainKept;
+}
+
+/**
+ * Kept with the domain's own syntax answer, which is remembered for the domains seen last (one
+ * object per domain while it is): the flags' answer for the domain (flags.ts) is then found with
+ * no lookup of its own, which a million-row --offline run measured as a thirtieth of its time.
+ */
+export interface DomainKept {
+  flags: DomainFlags | undefined;
 }
 
 export interface SyntaxFail {
@@ -87,6 +99,7 @@ interface Domain {
   ascii: string;
   unicode: string;
   literal: boolean;
+  kept: DomainKept;
 }
 
 // The engine checks each row's address twice in a row (its identity for dedup, then its verdict,
@@ -121,7 +134,7 @@ function checkSyntaxAnew(input: string, allowLiterals: boolean): SyntaxResult {
   });
 
   // Checked on the whole trimmed input: unwrapping `a@b\r\nRCPT TO:<x@y>` would yield a clean `x@y`.
-  if (CONTROL.test(trimmed) || CONTROL.test(address)) {
+  if (CONTROL.test(trimmed) || (address !== trimmed && CONTROL.test(address))) {
     return fail('control_chars', 'Address contains control characters (such as CR, LF, TAB or NUL)', trimmed);
   }
   // U+FFFD stands where the reader met bytes that were not text: the address as written is lost,
@@ -139,7 +152,7 @@ function checkSyntaxAnew(input: string, allowLiterals: boolean): SyntaxResult {
   if (localProblem) return fail(...localProblem);
   const domain = checkDomainOnce(address.slice(at + 1), allowLiterals);
   if (!('ascii' in domain)) return fail(...domain);
-  const { ascii, unicode, literal } = domain;
+  const { ascii, unicode, literal, kept } = domain;
   if (octets(local) + 1 + ascii.length > MAX_ADDRESS) {
     return fail('too_long', `Address is longer than ${MAX_ADDRESS} octets`);
   }
@@ -153,6 +166,7 @@ function checkSyntaxAnew(input: string, allowLiterals: boolean): SyntaxResult {
     smtputf8: /[^\x00-\x7f]/.test(local),
     quoted: local.startsWith('"'),
     addressLiteral: literal,
+    domainKept: kept,
   };
 }
 
@@ -283,7 +297,7 @@ function checkDomain(raw: string, allowLiterals: boolean): Problem | Domain {
   // A top-level domain is never all-numeric (RFC 3696 §2).
   if (NUMERIC.test(lastLabel(ascii))) return ['numeric_tld', 'Top-level domain is all-numeric'];
   if (ascii.length > MAX_DOMAIN) return ['too_long', `Domain is longer than ${MAX_DOMAIN} octets`];
-  return { ascii, unicode: domainToUnicode(ascii), literal: false };
+  return { ascii, unicode: domainToUnicode(ascii), literal: false, kept: { flags: undefined } };
 }
 
 // IDNA 2008 (RFC 5892) lets into a label letters, marks and digits only; UTS #46, which the
@@ -313,5 +327,5 @@ function checkLiteral(raw: string, allow: boolean): Problem | Domain {
   if (!(v6 === undefined ? isIPv4(inner) : isIPv6(v6))) {
     return ['bad_domain', 'Address literal is not a valid IPv4 or [IPv6:…] address'];
   }
-  return { ascii: raw, unicode: raw, literal: true };
+  return { ascii: raw, unicode: raw, literal: true, kept: { flags: undefined } };
 }

@@ -271,4 +271,20 @@ describe("the writers' CSV lines", () => {
       { numRuns: NUM_RUNS * 5 },
     );
   });
+
+  it('of rows whose results differ from the row before in one field are each written with that field', () => {
+    // rowLine keeps the last row's result cells: a field it does not compare would be written stale.
+    const oneFieldChanged = fc.tuple(rowResult, fc.constantFrom(...RESULT_FIELDS));
+    fc.assert(
+      fc.property(rowResult, fc.array(oneFieldChanged, { minLength: 1, maxLength: 8 }), (first, changes) => {
+        let result = first;
+        expect(rowLine(['a'], result)).toBe(stringify([['a', ...resultCells(result)]]));
+        for (const [other, field] of changes) {
+          result = { ...result, [field]: other[field] };
+          expect(rowLine(['a'], result)).toBe(stringify([['a', ...resultCells(result)]]));
+        }
+      }),
+      { numRuns: NUM_RUNS * 5 },
+    );
+  });
 });

@@ -328,6 +328,7 @@ describe('checkSyntax: address literals when allowed', () => {
       smtputf8: false,
       quoted: false,
       addressLiteral: true,
+      domainKept: expect.any(Object),
     });
     expect(checkSyntax('me@[127.0.0.1]')).toMatchObject({ ok: false, code: 'address_literal' });
   });
@@ -345,6 +346,7 @@ describe('checkSyntax: normalised fields', () => {
       smtputf8: false,
       quoted: false,
       addressLiteral: false,
+      domainKept: expect.any(Object),
     });
   });
 
