@@ -216,21 +216,25 @@ export async function openSplitWriter(
     );
 
   // Lines are gathered per file and written some kilobytes at a time: a write call a row (four
-  // streams, a million rows) cost more than making the lines.
-  const pending = {} as Record<OutputBucket, string>;
-  for (const bucket of OUTPUT_BUCKETS) pending[bucket] = '';
+  // streams, a million rows) cost more than making the lines. Joined when written: encoding one
+  // string grown line by line took a third longer than joining the lines first (V8 walks its
+  // pieces).
+  const pending = {} as Record<OutputBucket, { lines: string[]; chars: number }>;
+  for (const bucket of OUTPUT_BUCKETS) pending[bucket] = { lines: [], chars: 0 };
   const flush = async (bucket: OutputBucket) => {
-    const text = pending[bucket];
-    pending[bucket] = '';
-    if (text !== '') await writeText(streams[bucket], text);
+    const { lines } = pending[bucket];
+    pending[bucket] = { lines: [], chars: 0 };
+    if (lines.length > 0) await writeText(streams[bucket], lines.join(''));
   };
 
   return {
     paths,
     write(bucket, cells, result, index = 0) {
       const line = rowLine(cells, result, options.inputRow ? String(index + 1) : undefined);
-      pending[bucket] += line;
-      return pending[bucket].length >= FLUSH_CHARS ? flush(bucket) : undefined;
+      const gathered = pending[bucket];
+      gathered.lines.push(line);
+      gathered.chars += line.length;
+      return gathered.chars >= FLUSH_CHARS ? flush(bucket) : undefined;
     },
     async commit() {
       for (const bucket of OUTPUT_BUCKETS) await flush(bucket);
