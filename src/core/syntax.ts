@@ -93,6 +93,8 @@ const NUMERIC = /^[0-9]+$/;
 
 // Buffer.byteLength counts UTF-8 octets without encoding (a lone surrogate counts as U+FFFD's 3).
 const octets = (s: string): number => Buffer.byteLength(s, 'utf8');
+// A UTF-16 code unit is at most 3 octets in UTF-8: text that short is within `limit` uncounted.
+const within = (s: string, limit: number): boolean => s.length * 3 <= limit || octets(s) <= limit;
 
 type Problem = [SyntaxErrorCode, string];
 interface Domain {
@@ -104,7 +106,9 @@ interface Domain {
 
 // The engine checks each row's address twice in a row (its identity for dedup, then its verdict,
 // with the run's allowAddressLiterals): the last answer is kept for the second call.
-let last: { input: string; allowLiterals: boolean; result: SyntaxResult } | undefined;
+let lastInput: string | undefined;
+let lastAllowLiterals = false;
+let lastResult: SyntaxResult | undefined;
 
 /** Whether allowAddressLiterals could change this result: only for a domain written as a literal. */
 function literalMatters(result: SyntaxResult): boolean {
@@ -114,11 +118,13 @@ function literalMatters(result: SyntaxResult): boolean {
 
 export function checkSyntax(input: string, options: SyntaxOptions = {}): SyntaxResult {
   const allowLiterals = options.allowAddressLiterals ?? false;
-  if (last !== undefined && last.input === input && (last.allowLiterals === allowLiterals || !literalMatters(last.result))) {
-    return last.result;
+  if (lastResult !== undefined && lastInput === input && (lastAllowLiterals === allowLiterals || !literalMatters(lastResult))) {
+    return lastResult;
   }
   const result = checkSyntaxAnew(input, allowLiterals);
-  last = { input, allowLiterals, result };
+  lastInput = input;
+  lastAllowLiterals = allowLiterals;
+  lastResult = result;
   return result;
 }
 
@@ -153,7 +159,7 @@ function checkSyntaxAnew(input: string, allowLiterals: boolean): SyntaxResult {
   const domain = checkDomainOnce(address.slice(at + 1), allowLiterals);
   if (!('ascii' in domain)) return fail(...domain);
   const { ascii, unicode, literal, kept } = domain;
-  if (octets(local) + 1 + ascii.length > MAX_ADDRESS) {
+  if (!within(local, MAX_ADDRESS - 1 - ascii.length)) {
     return fail('too_long', `Address is longer than ${MAX_ADDRESS} octets`);
   }
   return {
@@ -180,7 +186,10 @@ export function dedupKey(email: string): string {
  * dedupKey, malformed ones by their display form (so a repeated typo is a duplicate too).
  */
 export function duplicateKey(syntax: SyntaxResult): string {
-  return syntax.ok ? keyOfNormalised(syntax.email) : `invalid:${syntax.email}`;
+  if (!syntax.ok) return `invalid:${syntax.email}`;
+  // keyOfNormalised(syntax.email), from the parts checkSyntax split it into.
+  const folded = syntax.local.toLowerCase();
+  return folded === syntax.local ? syntax.email : `${folded}@${syntax.domain}`;
 }
 
 /** dedupKey of an address checkSyntax already normalised: no second parse on the hot path. */
@@ -207,7 +216,7 @@ function unwrap(s: string): string {
       }
     }
   }
-  if (/^mailto:/i.test(s)) {
+  if ((s.charCodeAt(0) | 0x20) === 0x6d && /^mailto:/i.test(s)) {
     s = s.slice('mailto:'.length).split('?')[0] ?? '';
     try {
       s = decodeURIComponent(s);
@@ -245,7 +254,7 @@ function checkLocal(local: string): Problem | undefined {
       return ['bad_local', 'Local part starts or ends with a dot, or has two dots in a row'];
     }
   }
-  if (octets(local) > MAX_LOCAL) return ['local_too_long', `Local part is longer than ${MAX_LOCAL} octets`];
+  if (!within(local, MAX_LOCAL)) return ['local_too_long', `Local part is longer than ${MAX_LOCAL} octets`];
   return undefined;
 }
 
