@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_OPTIONS } from '../src/core/options.js';
@@ -250,6 +250,23 @@ async function rowsWritten(dir: string): Promise<{ files: number; rows: number; 
   return { files: names.length, rows, bytes };
 }
 
+/** The machine's CPU time so far, in ticks, and the part the hypervisor gave to others (steal), from /proc/stat. */
+async function hostStolen(): Promise<{ total: number; steal: number } | undefined> {
+  try {
+    const cpu = (await readFile('/proc/stat', 'utf8')).split('\n')[0]!.trim().split(/\s+/).slice(1, 9).map(Number);
+    return { total: cpu.reduce((a, b) => a + b, 0), steal: cpu[7] ?? 0 };
+  } catch {
+    return undefined; // not Linux
+  }
+}
+
+/**
+ * The share of the machine's CPU time the host kept for others between two readings: wall-clock
+ * figures on a shared machine vary with it (csv-parse alone took 5.2 s to 8.6 s within an hour).
+ */
+const stolenShare = (a: { total: number; steal: number }, b: { total: number; steal: number }): number =>
+  b.total > a.total ? (b.steal - a.steal) / (b.total - a.total) : 0;
+
 async function estimateBench(work: string): Promise<void> {
   const file = join(work, 'contacts.csv');
   await writeContacts(file, ESTIMATE_ROWS);
@@ -259,16 +276,21 @@ async function estimateBench(work: string): Promise<void> {
       `the name quoted with a comma, the notes with doubled quotes (replaces the 4-column file of earlier runs)\n`,
   );
   const timed = async (args: string[]) => {
+    const stolenBefore = await hostStolen();
     const started = performance.now();
     const out = await runNode(args);
-    return { ms: performance.now() - started, out: JSON.parse(out) as { rows?: number; maxRssMb: number } };
+    const ms = performance.now() - started;
+    const stolenAfter = await hostStolen();
+    const stolen = stolenBefore && stolenAfter ? stolenShare(stolenBefore, stolenAfter) : undefined;
+    return { ms, stolen, out: JSON.parse(out) as { rows?: number; maxRssMb: number; cpuS: number } };
   };
   const parseOnly = await timed([
     '--input-type=module',
     '-e',
     `import { createReadStream } from 'node:fs'; import { parse } from 'csv-parse';
      let n = 0; for await (const r of createReadStream(${JSON.stringify(file)}).pipe(parse())) n++;
-     process.stdout.write(JSON.stringify({ rows: n - 1, maxRssMb: process.resourceUsage().maxRSS / 1024 }));`,
+     const use = process.resourceUsage();
+     process.stdout.write(JSON.stringify({ rows: n - 1, maxRssMb: use.maxRSS / 1024, cpuS: (use.userCPUTime + use.systemCPUTime) / 1e6 }));`,
   ]);
   const cli = (args: string[]) =>
     timed([
@@ -277,16 +299,20 @@ async function estimateBench(work: string): Promise<void> {
       `const { main } = await import('./dist/cli/main.js');
        const sink = { write: () => true, isTTY: false };
        await main(${JSON.stringify([file, ...args, '--quiet'])}, { stdin: process.stdin, stdout: sink, stderr: process.stderr });
-       process.stdout.write(JSON.stringify({ maxRssMb: process.resourceUsage().maxRSS / 1024 }));`,
+       const use = process.resourceUsage();
+       process.stdout.write(JSON.stringify({ maxRssMb: use.maxRSS / 1024, cpuS: (use.userCPUTime + use.systemCPUTime) / 1e6 }));`,
     ]);
   const estimate = await cli(['--estimate']);
   const outDir = join(work, 'offline');
   const offline = await cli(['--offline', '--out-dir', outDir]);
   const written = await rowsWritten(outDir);
   await rm(outDir, { recursive: true, force: true });
-  const line = (name: string, r: { ms: number; out: { maxRssMb: number } }) =>
+  type Timed = Awaited<ReturnType<typeof timed>>;
+  const line = (name: string, r: Timed) =>
     console.log(
-      `${name.padEnd(24)} ${`${fmt(r.ms / 1000, 2)} s`.padStart(9)} ${`${fmt((ESTIMATE_ROWS * 1000) / r.ms)} rows/s`.padStart(15)}  peak RSS ${fmt(r.out.maxRssMb)} MB`,
+      `${name.padEnd(24)} ${`${fmt(r.ms / 1000, 2)} s`.padStart(9)} ${`${fmt((ESTIMATE_ROWS * 1000) / r.ms)} rows/s`.padStart(15)}  ` +
+        `CPU ${fmt(r.out.cpuS, 2)} s  peak RSS ${fmt(r.out.maxRssMb)} MB` +
+        (r.stolen === undefined ? '' : `  host took ${fmt(r.stolen * 100)}% of the CPU`),
     );
   line('csv-parse alone', parseOnly);
   line('email-verify --estimate', estimate);
@@ -294,6 +320,7 @@ async function estimateBench(work: string): Promise<void> {
   console.log(
     `\n--estimate / csv-parse alone:    ${fmt(estimate.ms / parseOnly.ms, 2)}x (target <= 2x)` +
       `\n--offline speed:                 ${fmt((ESTIMATE_ROWS * 1000) / offline.ms)} rows/s, ${fmt(offline.ms / parseOnly.ms, 2)}x csv-parse alone (target >= 100,000 rows/s)` +
+      `\n--offline CPU / csv-parse alone: ${fmt(offline.out.cpuS / parseOnly.out.cpuS, 2)}x (both threads; the steadier figure when the host takes CPU)` +
       `\n--offline peak RSS:              ${fmt(offline.out.maxRssMb)} MB (target < 300 MB)` +
       `\n--offline outputs:               ${written.files} files, ${fmt(written.rows)} rows of ${fmt(parseOnly.out.rows ?? 0)} read by csv-parse, ${fmt(written.bytes / 1e6)} MB`,
   );
