@@ -395,6 +395,11 @@ describe('checkSyntax: length limits in octets', () => {
     expect(checkSyntax(`${label(65)}@example.com`)).toMatchObject({ code: 'local_too_long' });
     expect(checkSyntax(`${'é'.repeat(32)}@example.com`)).toMatchObject({ ok: true, smtputf8: true });
     expect(checkSyntax(`${'é'.repeat(32)}a@example.com`)).toMatchObject({ code: 'local_too_long' }); // 33 chars
+    // Three octets a code unit, and four a surrogate pair, on either side of the limit.
+    expect(checkSyntax(`${'日'.repeat(21)}a@example.com`).ok).toBe(true); // 64
+    expect(checkSyntax(`${'日'.repeat(21)}ab@example.com`)).toMatchObject({ code: 'local_too_long' }); // 65, 23 code units
+    expect(checkSyntax(`${'😀'.repeat(16)}@example.com`).ok).toBe(true); // 64
+    expect(checkSyntax(`${'😀'.repeat(16)}a@example.com`)).toMatchObject({ code: 'local_too_long' }); // 65
   });
 
   it('whole address: 254 octets ok, 255 not', () => {
