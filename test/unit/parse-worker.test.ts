@@ -59,10 +59,7 @@ const files: [string, string | Buffer][] = [
       Buffer.from([0x61, 0x00, 0xc3, 0x28, 0x0a]),
     ]),
   ],
-  [
-    'bad-header.csv',
-    Buffer.from('email,na\x00me\n' + lines(3000, (i) => `u${i}@x.example,U${i % 100 === 0 ? '\x07' : ''}\n`)),
-  ],
+  ['bad-header.csv', Buffer.from('email,na\x00me\n' + lines(3000, (i) => `u${i}@x.example,U${i % 100 === 0 ? '\x07' : ''}\n`))],
   ['unclosed.csv', 'email,name\n' + lines(3000, (i) => `u${i}@x.example,U\n`) + '"open@x.example,U\nlast@x.example,V\n'],
   ['too-long.csv', 'email,name\nok@x.example,"' + 'x'.repeat(2 ** 20 + 10) + '"\n'],
   ['empty.csv', ''],
