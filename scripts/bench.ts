@@ -262,10 +262,14 @@ async function hostStolen(): Promise<{ total: number; steal: number } | undefine
 
 /**
  * The share of the machine's CPU time the host kept for others between two readings: wall-clock
- * figures on a shared machine vary with it (csv-parse alone took 5.2 s to 8.6 s within an hour).
+ * figures on a shared machine vary with it (csv-parse alone took 5.2 s to 9.6 s within two hours).
  */
 const stolenShare = (a: { total: number; steal: number }, b: { total: number; steal: number }): number =>
   b.total > a.total ? (b.steal - a.steal) / (b.total - a.total) : 0;
+
+/** Script text defining `usage`: the process's peak RSS and CPU time (all its threads), as the large-input bench reports them. */
+const REPORT_USAGE = `const use = process.resourceUsage();
+     const usage = { maxRssMb: use.maxRSS / 1024, cpuS: (use.userCPUTime + use.systemCPUTime) / 1e6 };`;
 
 async function estimateBench(work: string): Promise<void> {
   const file = join(work, 'contacts.csv');
@@ -289,8 +293,8 @@ async function estimateBench(work: string): Promise<void> {
     '-e',
     `import { createReadStream } from 'node:fs'; import { parse } from 'csv-parse';
      let n = 0; for await (const r of createReadStream(${JSON.stringify(file)}).pipe(parse())) n++;
-     const use = process.resourceUsage();
-     process.stdout.write(JSON.stringify({ rows: n - 1, maxRssMb: use.maxRSS / 1024, cpuS: (use.userCPUTime + use.systemCPUTime) / 1e6 }));`,
+     ${REPORT_USAGE}
+     process.stdout.write(JSON.stringify({ rows: n - 1, ...usage }));`,
   ]);
   const cli = (args: string[]) =>
     timed([
@@ -299,8 +303,8 @@ async function estimateBench(work: string): Promise<void> {
       `const { main } = await import('./dist/cli/main.js');
        const sink = { write: () => true, isTTY: false };
        await main(${JSON.stringify([file, ...args, '--quiet'])}, { stdin: process.stdin, stdout: sink, stderr: process.stderr });
-       const use = process.resourceUsage();
-       process.stdout.write(JSON.stringify({ maxRssMb: use.maxRSS / 1024, cpuS: (use.userCPUTime + use.systemCPUTime) / 1e6 }));`,
+       ${REPORT_USAGE}
+       process.stdout.write(JSON.stringify(usage));`,
     ]);
   const estimate = await cli(['--estimate']);
   const outDir = join(work, 'offline');

@@ -186,20 +186,21 @@ export function dedupKey(email: string): string {
  * dedupKey, malformed ones by their display form (so a repeated typo is a duplicate too).
  */
 export function duplicateKey(syntax: SyntaxResult): string {
-  if (!syntax.ok) return `invalid:${syntax.email}`;
-  // keyOfNormalised(syntax.email), from the parts checkSyntax split it into.
-  const folded = syntax.local.toLowerCase();
-  return folded === syntax.local ? syntax.email : `${folded}@${syntax.domain}`;
+  return syntax.ok ? withLocalFolded(syntax.email, syntax.local) : `invalid:${syntax.email}`;
 }
 
 /** dedupKey of an address checkSyntax already normalised: no second parse on the hot path. */
 export function keyOfNormalised(normalised: string): string {
   const at = normalised.lastIndexOf('@');
   if (at < 0) return normalised.toLowerCase();
-  const local = normalised.slice(0, at);
+  return withLocalFolded(normalised, normalised.slice(0, at));
+}
+
+/** `email` (`local` + '@' + domain) with its local part lowercased. */
+function withLocalFolded(email: string, local: string): string {
   const folded = local.toLowerCase();
   // Most local parts are lowercase already: the address is its own key, with no string to build.
-  return folded === local ? normalised : folded + normalised.slice(at);
+  return folded === local ? email : folded + email.slice(local.length);
 }
 
 /** `Name <addr>` → `addr`; `mailto:addr?query` → `addr` (percent-decoded, RFC 6068 §2). */

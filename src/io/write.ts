@@ -43,19 +43,6 @@ function csvCells(cells: readonly string[]): string {
   return line;
 }
 
-// Most result columns repeat from row to row (the verdict's reason, its layer, flags): each
-// column's last value and its CSV form are kept, so a repeat costs a comparison, not a quoting.
-const lastResultCell: string[] = [];
-const lastResultCsv: string[] = [];
-
-function resultCsvCell(column: number, value: string): string {
-  if (lastResultCell[column] === value) return lastResultCsv[column]!;
-  const csv = csvCell(value);
-  lastResultCell[column] = value;
-  lastResultCsv[column] = csv;
-  return csv;
-}
-
 /**
  * The result's cells in RESULT_FIELDS' order, each read by its name: a loop over the names made
  * every read a lookup by key, which a million-row run measured. The property tests of rowLine
@@ -98,13 +85,13 @@ function sameTail(a: RowResult, b: RowResult): boolean {
 
 function resultTail(r: RowResult): string {
   if (lastTail !== undefined && sameTail(lastTail, r)) return lastTailCsv;
-  const c = resultCsvCell;
+  const c = csvCell;
+  // Booleans and numbers need no quoting.
   lastTailCsv =
-    `${c(1, r.result)},${c(2, r.reason)},${c(3, r.validation_layer)},${c(4, String(r.is_role_based))},` +
-    `${c(5, r.role_type)},${c(6, String(r.is_free_provider))},${c(7, String(r.is_disposable))},${c(8, String(r.is_catch_all))},` +
-    `${c(9, r.catch_all_confidence)},${c(10, r.b2b_outbound_quality)},${c(11, String(r.score))},${c(12, r.mx_host)},` +
-    `${c(13, r.smtp_response)},${c(14, r.suggestion)},${c(15, String(r.credits_charged))},${c(16, r.charge_reason)},` +
-    `${c(17, String(r.duplicate))},${c(18, r.reason_code)},${c(19, r.provider)}`;
+    `${c(r.result)},${c(r.reason)},${c(r.validation_layer)},${r.is_role_based},${c(r.role_type)},${r.is_free_provider},` +
+    `${r.is_disposable},${r.is_catch_all},${c(r.catch_all_confidence)},${c(r.b2b_outbound_quality)},${r.score},` +
+    `${c(r.mx_host)},${c(r.smtp_response)},${c(r.suggestion)},${r.credits_charged},${c(r.charge_reason)},${r.duplicate},` +
+    `${c(r.reason_code)},${c(r.provider)}`;
   // A copy: the caller's result may change after it is written.
   lastTail = { ...r };
   return lastTailCsv;

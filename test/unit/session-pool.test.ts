@@ -21,6 +21,18 @@ function sessions() {
   return { started, session, release };
 }
 
+/**
+ * A pool of one slot, held by a session named 'first', and sessions of hosts whose addresses
+ * left to ask are read from `left` when a slot frees.
+ */
+function oneSlotHeld<H extends string>(left: Record<H, number>) {
+  const pool = new SessionPool(1);
+  const s = sessions();
+  const running = pool.run('first', () => 0, s.session('first'));
+  const ask = (host: H, name: string) => pool.run(host, () => left[host], s.session(name));
+  return { s, running, ask };
+}
+
 describe('SessionPool', () => {
   it('runs no more sessions at once than its size', async () => {
     const pool = new SessionPool(2);
@@ -37,16 +49,9 @@ describe('SessionPool', () => {
   });
 
   it('gives a freed slot to the host with the most left to ask, read when the slot frees', async () => {
-    const pool = new SessionPool(1);
-    const s = sessions();
     const left = { small: 3, big: 500 };
-    const running = pool.run('first', () => 0, s.session('first'));
-    const waiting = [
-      pool.run('small', () => left.small, s.session('small 1')),
-      pool.run('small', () => left.small, s.session('small 2')),
-      pool.run('big', () => left.big, s.session('big 1')),
-      pool.run('big', () => left.big, s.session('big 2')),
-    ];
+    const { s, running, ask } = oneSlotHeld(left);
+    const waiting = [ask('small', 'small 1'), ask('small', 'small 2'), ask('big', 'big 1'), ask('big', 'big 2')];
     await s.release('first');
     expect(s.started).toEqual(['first', 'big 1']);
     // The big host's work ran out meanwhile: the small host's first session goes next.
@@ -62,15 +67,9 @@ describe('SessionPool', () => {
   });
 
   it('among hosts with as much left to ask, gives the slot to the session that asked first', async () => {
-    const pool = new SessionPool(1);
-    const s = sessions();
     const left = { a: 5, b: 1 };
-    const running = pool.run('first', () => 0, s.session('first'));
-    const waiting = [
-      pool.run('a', () => left.a, s.session('a 1')),
-      pool.run('b', () => left.b, s.session('b 1')),
-      pool.run('a', () => left.a, s.session('a 2')),
-    ];
+    const { s, running, ask } = oneSlotHeld(left);
+    const waiting = [ask('a', 'a 1'), ask('b', 'b 1'), ask('a', 'a 2')];
     await s.release('first');
     expect(s.started.at(-1)).toBe('a 1');
     // Now a tie, and host a was the first to ask of the two; but its waiting session (a 2) asked after b 1.
